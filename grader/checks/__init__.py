@@ -1,0 +1,1 @@
+"""Checks: small functions that run in the parent and return a Verdict."""

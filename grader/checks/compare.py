@@ -1,0 +1,86 @@
+"""Compare a learner's tensor with a float64 reference, in the parent, and say where it differs.
+
+Two tolerances must both hold: an elementwise one (|got - ref| <= atol + rtol*|ref|, with atol
+scaled by the reference's magnitude) and a relative-L2 one over the whole tensor, so that neither
+a few wild values nor a small uniform error slips through. One table, by dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from grader.checks.verdict import Fail
+from grader.context import expect_tensor
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float  # elementwise, relative to |ref|
+    atol: float  # elementwise, relative to max|ref| (so it scales with the data)
+    l2: float  # ||got - ref|| / ||ref||
+
+
+TOLERANCES = {
+    torch.float64: Tolerance(rtol=1e-7, atol=1e-9, l2=1e-9),
+    torch.float32: Tolerance(rtol=1e-4, atol=1e-5, l2=1e-5),
+    torch.float16: Tolerance(rtol=1e-2, atol=2e-3, l2=2e-3),
+    torch.bfloat16: Tolerance(rtol=3e-2, atol=1e-2, l2=1e-2),
+}
+
+
+def _fmt_shape(shape) -> str:
+    return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def compare(got, expected: torch.Tensor, *, dtype: torch.dtype, what: str, case: str = "",
+            shape_hint: str = "", tolerance: Tolerance | None = None) -> None:
+    """Raise ``Fail`` with a message that locates the first problem; return None when close.
+
+    ``expected`` is the float64 (or exact) reference; ``dtype`` is what the result must have.
+    """
+    prefix = f"{case}: " if case else ""
+    got = expect_tensor(got, what)
+    if tuple(got.shape) != tuple(expected.shape):
+        hint = f" ({shape_hint})" if shape_hint else ""
+        raise Fail(f"{prefix}{what} returned shape {_fmt_shape(got.shape)}, "
+                   f"expected {_fmt_shape(expected.shape)}{hint}")
+    if got.dtype != dtype:
+        raise Fail(f"{prefix}{what} returned dtype {got.dtype}, expected {dtype} (keep the input's dtype)")
+    if not expected.dtype.is_floating_point:
+        if not torch.equal(got, expected.to(got.dtype)):
+            bad = (got != expected).nonzero()
+            idx = tuple(int(i) for i in bad[0]) if len(bad) else ()
+            raise Fail(f"{prefix}{what} differs in {len(bad)} of {got.numel()} elements; first at "
+                       f"{list(idx)}: got {got[idx].item()}, expected {expected[idx].item()}")
+        return
+    tol = tolerance or TOLERANCES[dtype]
+    ref = expected.to(torch.float64)
+    val = got.to(torch.float64)
+    ref_finite = torch.isfinite(ref)
+    if not torch.equal(torch.isfinite(val), ref_finite):
+        where = (torch.isfinite(val) != ref_finite).nonzero()[0].tolist()
+        raise Fail(f"{prefix}{what} has a non-finite value at {where}: got {val[tuple(where)].item()}, "
+                   f"expected {ref[tuple(where)].item()}")
+    if ref.numel() == 0:
+        return
+    val = torch.where(ref_finite, val, 0.0)
+    ref = torch.where(ref_finite, ref, 0.0)
+    err = (val - ref).abs()
+    scale = ref.abs().max().item()
+    allowed = tol.atol * max(scale, 1.0) + tol.rtol * ref.abs()
+    bad = err > allowed
+    ref_norm = ref.norm().item()
+    rel_l2 = (val - ref).norm().item() / max(ref_norm, 1e-30)
+    if bad.any() or rel_l2 > tol.l2:
+        flat = int(torch.argmax(err).item())
+        index = list(torch.unravel_index(torch.tensor(flat), err.shape)) if err.dim() else []
+        index = [int(i) for i in index]
+        at = tuple(index)
+        first = [list(map(int, i)) for i in bad.nonzero()[:5].tolist()]
+        raise Fail(
+            f"{prefix}{what} is wrong: max abs error {err.max().item():.3g} at {index} "
+            f"(got {val[at].item():.6g}, expected {ref[at].item():.6g}); relative L2 error "
+            f"{rel_l2:.3g} (allowed {tol.l2:g}); {int(bad.sum())} of {err.numel()} elements outside "
+            f"tolerance" + (f", first at {first}" if first else ""))

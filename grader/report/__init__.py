@@ -1,0 +1,1 @@
+"""Reports read results and write them out; they never run anything."""

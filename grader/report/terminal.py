@@ -1,0 +1,75 @@
+"""The terminal report: one line per problem, failing checks indented beneath (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from grader.results import ProblemResult, RunResult
+
+SYMBOLS = {
+    "passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red"),
+    "timeout": ("⏱", "red"), "not_started": ("·", "dim"), "skipped": ("-", "dim"),
+}
+MESSAGE_CAP = 1200
+
+
+def _clip(text: str, cap: int = MESSAGE_CAP) -> str:
+    text = text.rstrip()
+    return text if len(text) <= cap else text[:cap] + f" ... [truncated {len(text) - cap} characters]"
+
+
+def problem_line(problem: ProblemResult, verbose: bool = False) -> str:
+    symbol, colour = SYMBOLS[problem.status]
+    label = problem.status.replace("_", " ")
+    lines = [f"[{colour}]{symbol} {problem.id}_{problem.name}[/] "
+             f"[dim]{problem.score}/{problem.max_score}[/] {label} [dim]({problem.duration_s:.1f}s)[/]"]
+    if problem.message and problem.status != "not_started":
+        lines.append("    " + escape(_clip(problem.message)).replace("\n", "\n    "))
+    for check in problem.checks:
+        show = verbose or (check.status in ("failed", "error") and problem.status != "not_started")
+        if not show:
+            continue
+        symbol, colour = SYMBOLS.get(check.status, ("?", "white"))
+        lines.append(f"    [{colour}]{symbol}[/] {escape(check.name)} "
+                     f"[dim]{check.score}/{check.max_score}[/]")
+        if check.message:
+            lines.append("        " + escape(_clip(check.message)).replace("\n", "\n        "))
+    if problem.output and (verbose or problem.status in ("error", "failed", "timeout")):
+        lines.append("    [dim]output of your code:[/]")
+        lines.append("        " + escape(_clip(problem.output, 600)).replace("\n", "\n        "))
+    return "\n".join(lines)
+
+
+def summary(run: RunResult) -> str:
+    counts = {}
+    for p in run.problems:
+        counts[p.status] = counts.get(p.status, 0) + 1
+    parts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+    text = (f"[bold]Score {run.score}/{run.max_score}[/] ({parts}) on {run.device}, "
+            f"seed {run.seed}, {run.duration_s:.1f}s")
+    if run.internal_error:
+        text += "\n[red]The grader itself failed:[/] " + escape(_clip(run.internal_error, 2000))
+    return text
+
+
+def next_steps(run: RunResult, all_ids: list[str]) -> str:
+    """After a pass: where the solution is and which problem is next (rustlings' flow)."""
+    passed = [p for p in run.problems if p.status == "passed"]
+    pending = [p for p in run.problems if p.status != "passed"]
+    lines = []
+    if passed and not pending:
+        last = passed[-1].id
+        lines.append(f"Well done. See the model answer: [bold]grader solution {last}[/]")
+        later = all_ids[all_ids.index(last) + 1:] if last in all_ids else []
+        if later and len(run.problems) == 1:
+            lines.append(f"Next: [bold]grader run {later[0]}[/]")
+    elif pending:
+        first = pending[0]
+        lines.append(f"Next: edit {first.id}_{first.name}.py, then [bold]grader run {first.id}[/] "
+                     f"(stuck? [bold]grader hint {first.id}[/])")
+    return "\n".join(lines)
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Runs learner code in isolated worker processes forked from a preloaded server."""

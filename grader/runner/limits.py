@@ -1,0 +1,90 @@
+"""Resource limits applied inside a worker, and clean-up of everything a worker left behind."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import time
+
+TOKEN_ENV = "CONVKATA_RUN_TOKEN"
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the other limits still hold
+        pass
+
+
+def _virtual_memory_bytes() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def apply_worker_limits(memory_mb: int) -> None:
+    """Called in a fresh worker before any learner code is imported."""
+    os.setsid()  # own session and process group: the parent kills the whole group
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the server dies -> the worker dies
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the learner's children stay below us
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory_mb > 0:
+        # torch maps a lot of address space at import; the allowance comes on top of that.
+        limit = _virtual_memory_bytes() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _token_holders(token: str, spare: set[int]) -> list[int]:
+    """Processes whose environment carries this run's token: every descendant of the fork
+    server, even one that started a new session to escape its process group."""
+    needle = f"{TOKEN_ENV}={token}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        if pid in spare:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def sweep(token: str, spare: set[int], rounds: int = 20) -> int:
+    """Kill every process carrying ``token`` except ``spare``; repeat until none is left (a fork
+    bomb keeps forking between two scans, so stop them first, then kill). Returns how many."""
+    killed = 0
+    for _ in range(rounds):
+        pids = _token_holders(token, spare)
+        if not pids:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        killed += len(pids)
+        time.sleep(0.01)
+    return killed

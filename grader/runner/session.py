@@ -1,0 +1,239 @@
+"""Parent side of the runner: start the fork server, spawn workers, talk to them with deadlines,
+capture their output, and clean up whatever they leave behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from grader.runner import limits, plain
+from grader.runner.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge
+
+OUTPUT_CAP = 64 * 1024  # bytes of learner output kept (head and tail)
+
+
+class WorkerGone(Exception):
+    """The worker died, exited or closed its socket before answering."""
+
+
+class WorkerTimeout(Exception):
+    """The worker did not answer before the problem's deadline."""
+
+
+class BadReply(Exception):
+    """The worker answered with something that is not plain data."""
+
+
+@dataclass
+class Reply:
+    status: str  # ok | raised | not_implemented
+    value: object = None
+    args_after: object = None
+    banned: dict = field(default_factory=dict)
+    tamper: list = field(default_factory=list)
+    exc_type: str = ""
+    message: str = ""
+    traceback: str = ""
+    seconds: float = 0.0
+
+
+class _OutputDrain(threading.Thread):
+    """Reads a worker's stdout/stderr pipe to the end, keeping only a head and a tail, so a
+    chatty learner neither deadlocks on a full pipe nor fills the parent's memory."""
+
+    def __init__(self, fd: int):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def run(self):
+        keep_head, keep_tail = OUTPUT_CAP // 2, OUTPUT_CAP // 2
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            room = keep_head - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail += chunk
+                del self.tail[:-keep_tail]
+        os.close(self.fd)
+
+    def text(self) -> str:
+        dropped = self.total - len(self.head) - len(self.tail)
+        body = bytes(self.head)
+        if dropped > 0:
+            body += f"\n[truncated {dropped} bytes]\n".encode()
+        body += bytes(self.tail)
+        return body.decode("utf-8", errors="replace")
+
+
+class ForkServer:
+    """One preloaded server per grading stream; its token marks every process it ever forks."""
+
+    def __init__(self):
+        self.token = secrets.token_hex(8)
+        parent_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ, **{limits.TOKEN_ENV: self.token})
+        env.pop("PYTHONSTARTUP", None)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.runner.forkserver", str(server_end.fileno())],
+            pass_fds=[server_end.fileno()], env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=None, start_new_session=True)
+        server_end.close()
+        self.control = parent_end
+        self._lock = threading.Lock()
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        with self._lock:
+            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+            answer = self.control.recv(1 << 16)
+        if not answer:
+            raise RuntimeError("the grader's fork server stopped")
+        return json.loads(answer)
+
+    def spawn(self, config: dict) -> "Worker":
+        parent_sock, child_sock = socket.socketpair()
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = self._ask({"op": "spawn", "config": config}, [child_sock.fileno(), write_fd])["pid"]
+        finally:
+            child_sock.close()
+            os.close(write_fd)
+        return Worker(self, pid, Channel(parent_sock), _OutputDrain(read_fd))
+
+    def wait_status(self, pid: int):
+        return self._ask({"op": "wait", "pid": pid}).get("status")
+
+    def sweep(self) -> int:
+        """Kill every process this server ever forked that is still alive."""
+        return limits.sweep(self.token, spare={self.process.pid, os.getpid()})
+
+    def close(self):
+        self.sweep()
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def describe_exit(status) -> str:
+    if status is None:
+        return "the worker exited"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        hint = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, often for memory)",
+                "SIGABRT": " (aborted)", "SIGBUS": " (bus error)"}.get(name, "")
+        return f"the worker was killed by {name}{hint}"
+    return f"the worker exited with code {os.WEXITSTATUS(status)}"
+
+
+class Worker:
+    def __init__(self, server: ForkServer, pid: int, channel: Channel, drain: _OutputDrain):
+        self.server = server
+        self.pid = pid
+        self.channel = channel
+        self.drain = drain
+        self.drain.start()
+        self.closed = False
+        self.exit_description = ""
+
+    def _receive(self, deadline: float) -> dict:
+        try:
+            payload = self.channel.recv(deadline)
+        except ChannelTimeout:
+            self.kill()
+            raise WorkerTimeout() from None
+        except (ChannelClosed, FrameTooLarge) as exc:
+            self.kill()
+            reason = self.exit_description
+            if isinstance(exc, FrameTooLarge):
+                reason = f"{exc}; {reason}"
+            raise WorkerGone(reason) from None
+        try:
+            message = plain.decode(payload)
+        except Exception as exc:
+            self.kill()
+            raise BadReply(f"the worker's reply is not plain data ({type(exc).__name__})") from None
+        if type(message) is not dict or type(message.get("status")) is not str:
+            self.kill()
+            raise BadReply("the worker's reply has the wrong shape")
+        return message
+
+    def hello(self, deadline: float) -> dict:
+        return self._receive(deadline)
+
+    def request(self, message: dict, deadline: float) -> Reply:
+        try:
+            self.channel.send(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        except ChannelClosed:
+            self.kill()
+            raise WorkerGone(self.exit_description) from None
+        raw = self._receive(deadline)
+        findings = raw.get("findings") if type(raw.get("findings")) is dict else {}
+        banned = findings.get("banned") if type(findings.get("banned")) is dict else {}
+        tamper = findings.get("tamper") if type(findings.get("tamper")) is list else []
+        seconds = raw.get("seconds")
+        return Reply(
+            status=raw["status"], value=raw.get("value"), args_after=raw.get("args_after"),
+            banned={str(k): str(v) for k, v in banned.items()}, tamper=[str(t) for t in tamper],
+            exc_type=str(raw.get("exc_type", "")), message=str(raw.get("message", "")),
+            traceback=str(raw.get("traceback", "")),
+            seconds=float(seconds) if type(seconds) in (int, float) else 0.0)
+
+    def kill(self):
+        """Kill the worker's process group and collect how it ended. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        limits.kill_group(self.pid)
+        try:
+            self.exit_description = describe_exit(self.server.wait_status(self.pid))
+        except Exception:
+            self.exit_description = "the worker stopped"
+        self.channel.close()
+
+    def finish(self) -> None:
+        """Say goodbye and stop the worker's process group (its strays: ``ForkServer.sweep``)."""
+        if not self.closed:
+            try:
+                self.channel.send(pickle.dumps({"op": "bye"}))
+            except ChannelClosed:
+                pass
+            # A polite worker exits at once; give it a moment before the group is killed.
+            deadline = time.monotonic() + 0.5
+            try:
+                self.channel.recv(deadline)
+            except (ChannelClosed, ChannelTimeout, FrameTooLarge):
+                pass
+            self.kill()
+
+    def output(self) -> str:
+        """The captured stdout/stderr; call after the sweep so no stray holds the pipe open."""
+        self.drain.join(timeout=2)
+        return self.drain.text()

@@ -1,0 +1,186 @@
+"""The worker: the only place learner code runs. Everything here is untrusted once the learner's
+module is imported; it only gathers plain values for the parent to judge.
+
+Requests (pickled, from the trusted parent):
+  {"op": "probe", "probe": "module:function" or "call", "entry": name, "args": [...],
+   "kwargs": {...}, "banned": {...}, "return_args": bool}
+  {"op": "bye"}
+Replies (torch.save of plain values):
+  {"status": "ok", "value": ..., "args_after": ..., "findings": {...}, "seconds": s}
+  {"status": "raised", "exc_type": "...", "message": "...", "traceback": "..."}
+  {"status": "not_implemented", "message": "..."}
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pickle
+import socket
+import sys
+import time
+import traceback
+
+import torch
+import torch.nn.functional  # noqa: F401  (preloaded for learners)
+
+from grader.runner import limits, plain
+from grader.runner.channel import Channel, ChannelClosed
+from grader.runner.guard import BannedOps, Guard
+
+
+def preload() -> None:
+    """Imports done once in the fork server so that workers start in milliseconds."""
+    import torch.nn  # noqa: F401
+    import torch.testing  # noqa: F401
+    import torch.utils.flop_counter  # noqa: F401
+
+
+class Env:
+    """What a probe gets: the learner's module, a scratch dict, and the guard factory."""
+
+    def __init__(self, module, config: dict):
+        self.module = module
+        self.config = config
+        self.device = config.get("device", "cpu")
+        self.state: dict = {}
+        self.findings = {"banned": {}, "tamper": []}
+        self.banned = BannedOps()
+
+    def learner(self) -> Guard:
+        """Wrap every stretch of learner code in ``with env.learner():``."""
+        return _CollectingGuard(self)
+
+    def entry(self, name: str):
+        if self.module is None:
+            raise RuntimeError("this worker has no learner module")
+        try:
+            return getattr(self.module, name)
+        except AttributeError:
+            raise LearnerMissing(name) from None
+
+
+class LearnerMissing(Exception):
+    pass
+
+
+class _CollectingGuard(Guard):
+    def __init__(self, env: Env):
+        super().__init__(env.banned)
+        self._env = env
+
+    def __exit__(self, *exc):
+        result = super().__exit__(*exc)
+        self._env.findings["banned"].update(self.findings.banned)
+        self._env.findings["tamper"].extend(self.findings.tamper)
+        return result
+
+
+def _call_probe(env: Env, entry: str, *args, **kwargs):
+    fn = env.entry(entry)
+    with env.learner():
+        return fn(*args, **kwargs)
+
+
+def _resolve_probe(name: str):
+    if name == "call":
+        return _call_probe
+    module_name, _, function = name.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def _learner_traceback(exc: BaseException, workspace: str) -> str:
+    """The traceback trimmed to frames in the learner's own files."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.abspath(f.filename).startswith(workspace)]
+    lines = traceback.format_list(frames) if frames else []
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)[-4000:]
+
+
+def _describe_exception(exc: BaseException, workspace: str) -> dict:
+    if isinstance(exc, NotImplementedError):
+        return {"status": "not_implemented", "message": str(exc)[:500]}
+    if isinstance(exc, LearnerMissing):
+        return {"status": "raised", "exc_type": "AttributeError",
+                "message": f"the module defines no {exc.args[0]!r}", "traceback": ""}
+    try:
+        message = str(exc)[:2000]
+    except Exception:
+        message = "<str() of the exception failed>"
+    return {"status": "raised", "exc_type": type(exc).__name__, "message": message,
+            "traceback": _learner_traceback(exc, workspace)}
+
+
+def _import_learner(path: str):
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _handle(env: Env, request: dict, workspace: str) -> dict:
+    env.findings = {"banned": {}, "tamper": []}
+    env.banned = BannedOps(**request.get("banned", {}))
+    probe = _resolve_probe(request["probe"])
+    args, kwargs = request.get("args", []), request.get("kwargs", {})
+    start = time.perf_counter()
+    try:
+        value = probe(env, *args, **kwargs)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from learner code too
+        reply = _describe_exception(exc, workspace)
+        reply["findings"] = env.findings
+        return reply
+    seconds = time.perf_counter() - start
+    reply = {"status": "ok", "value": plain.to_plain(value), "findings": env.findings,
+             "seconds": seconds}
+    if request.get("return_args"):
+        reply["args_after"] = plain.to_plain(list(args[1:] if request["probe"] == "call" else args))
+    return reply
+
+
+def main(sock_fd: int, out_fd: int, config: dict) -> int:
+    limits.apply_worker_limits(config.get("memory_mb", 0))
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.close(out_fd)
+    sys.dont_write_bytecode = True  # never write __pycache__ into a learner's workspace
+    torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
+    channel = Channel(socket.socket(fileno=sock_fd))
+    workspace = os.path.abspath(config.get("workspace") or "/nonexistent")
+    module = None
+    path = config.get("module_path")
+    if path:
+        sys.path.insert(0, os.path.dirname(path))
+        try:
+            with Guard(BannedOps()):
+                module = _import_learner(path)
+            hello = {"status": "ready"}
+        except BaseException as exc:
+            hello = _describe_exception(exc, workspace)
+            hello["phase"] = "import"
+    else:
+        hello = {"status": "ready"}
+    channel.send(plain.encode(hello))
+    if hello["status"] != "ready":
+        return 0
+    env = Env(module, config)
+    while True:
+        try:
+            request = pickle.loads(channel.recv())
+        except ChannelClosed:
+            return 0
+        if request.get("op") == "bye":
+            return 0
+        try:
+            reply = _handle(env, request, workspace)
+            payload = plain.encode(reply)
+        except BaseException as exc:  # e.g. a value torch.save cannot write
+            payload = plain.encode({"status": "raised", "exc_type": type(exc).__name__,
+                                    "message": f"the result could not be sent back: {exc}"[:2000],
+                                    "traceback": ""})
+        sys.stdout.flush()
+        sys.stderr.flush()
+        channel.send(payload)

@@ -1,0 +1,45 @@
+"""What a problem is: the declarations the registry holds. No behaviour lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from grader.runner.guard import BannedOps
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check: a small function ``run(ctx) -> Verdict`` worth ``points``."""
+
+    name: str
+    kind: str  # correctness | speed | training
+    points: int
+    run: Callable
+    needs_cuda: bool = False  # a GPU check: skipped (never passed) where there is no GPU
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    id: str  # "p01": the order is the teaching order
+    name: str  # "conv2d_naive": the module is f"{id}_{name}.py"
+    title: str
+    question: int
+    question_text: str
+    entry_points: tuple[str, ...]
+    checks: tuple[Check, ...]
+    hints: tuple[str, str, str]
+    time_limit_s: float = 30.0
+    banned: BannedOps = field(default_factory=BannedOps)
+
+    @property
+    def module_name(self) -> str:
+        return f"{self.id}_{self.name}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module_name}.py"
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.points for c in self.checks)

@@ -1,0 +1,51 @@
+"""The corpus: known-wrong, hostile and correct-but-different submissions, each with its verdict.
+
+Every file under tests/submissions/<problem id>/ is a whole submission for that problem. Its
+header says what the grader must conclude:
+
+    # expected: failed                      (problem status)
+    # failing: check name; other check      (these checks must fail or error)
+    # message: text                         (must appear in a failing check's or the problem's message)
+    # options: speed                        (grade with speed checks on; default off)
+
+A correct implementation different from the reference says ``# expected: passed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, failing
+
+CORPUS = sorted((ROOT / "tests" / "submissions").glob("p*/*.py"))
+
+
+def parse_header(path: Path) -> dict:
+    header = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("# "):
+            break
+        key, sep, value = line[2:].partition(":")
+        if sep and key.strip() in ("expected", "failing", "message", "options"):
+            header[key.strip()] = value.strip()
+    assert "expected" in header, f"{path} has no '# expected:' header"
+    return header
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.stem}" for p in CORPUS])
+def test_submission_gets_its_verdict(path, grade_file):
+    header = parse_header(path)
+    options = {"speed": "speed" in header.get("options", "")}
+    result = grade_file(path.parent.name, path, **options)
+    summary = "\n".join(f"{c.status} {c.name}: {c.message[:300]}" for c in result.checks)
+    assert result.status == header["expected"], f"{result.status}: {result.message}\n{summary}"
+    bad = failing(result)
+    for name in filter(None, (n.strip() for n in header.get("failing", "").split(";"))):
+        assert name in bad, f"check {name!r} should have failed:\n{summary}"
+    if "message" in header:
+        texts = [result.message] + [c.message for c in bad.values()]
+        assert any(header["message"] in t for t in texts), f"no message mentions {header['message']!r}:\n{summary}"
+    if header["expected"] == "passed":
+        assert result.score == result.max_score
