@@ -39,6 +39,8 @@ class LearnerRaised(Exception):
 
     def __init__(self, exc_type: str, message: str, traceback: str, what: str):
         super().__init__(f"{what} raised {exc_type}: {message}")
+        self.exc_type = exc_type
+        self.message = message
         self.text = f"{what} raised {exc_type}: {message}"
         if traceback.strip():
             self.text += "\n" + traceback.rstrip()
