@@ -12,9 +12,15 @@ from grader.checks.verdict import passed
 ARG_NAMES = ("x", "weight", "bias")
 
 
-def make_case(gen: torch.Generator, family: str, max_hw: int = 9) -> dict:
-    """One conv2d case of a family: 'stride_padding', 'padding_modes' or 'dilation_groups'."""
-    dtype = choice(gen, [torch.float32, torch.float64])
+def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0) -> dict:
+    """One conv2d case of a family: 'stride_padding', 'padding_modes' or 'dilation_groups'.
+
+    Case 0 of each family always has the family's feature at its most telling (non-square,
+    stride and padding > 1, 'same' with an even kernel, groups and dilation > 1), so whatever
+    the seed a submission that ignores the feature fails; later cases are freely random.
+    Even-indexed cases are float32, odd ones float64.
+    """
+    dtype = torch.float32 if index % 2 == 0 else torch.float64
     groups = 1
     if family == "dilation_groups":
         groups = randint(gen, 1, 3)
@@ -29,17 +35,25 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9) -> dict:
         padding = choice(gen, ["same", "valid", "same"])
         kh, kw = choice(gen, [(randint(gen, 1, 2) * 2 + 1, randint(gen, 1, 2) * 2), (2, 2), (3, 4), (4, 1)])
         dilation = choice(gen, [1, 1, 2])
+        if index == 0:
+            padding, kh, kw, dilation = "same", 3, 4, 1
+        elif index == 1:
+            padding = "valid"
     else:
         dilation = choice(gen, [randint(gen, 1, 3), (randint(gen, 1, 3), randint(gen, 1, 2))])
         stride = choice(gen, [1, 2])
         padding = randint(gen, 0, 2)
+    if index == 0 and family == "dilation_groups":
+        groups, c_in, c_out, dilation, kh, kw = 2, 4, 2, (2, 3), 2, 2
+    if index == 0 and family == "stride_padding":
+        stride, padding, kh, kw = (2, 3), (1, 2), 3, 2
     dh, dw = pair(dilation)
     h = randint(gen, dh * (kh - 1) + 1, max_hw)
     w = randint(gen, dw * (kw - 1) + 1, max_hw)
     n = randint(gen, 1, 2)
     x = random_tensor(gen, (n, c_in, h, w), dtype)
     weight = random_tensor(gen, (c_out, c_in // groups, kh, kw), dtype)
-    bias = random_tensor(gen, (c_out,), dtype) if randint(gen, 0, 2) else None
+    bias = random_tensor(gen, (c_out,), dtype) if (index == 0 or randint(gen, 0, 2)) else None
     return {"x": x, "weight": weight, "bias": bias, "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups}
 
@@ -71,7 +85,7 @@ def run_cases(ctx, entry: str, family: str, count: int, max_hw: int = 9):
     """Call ``entry`` on ``count`` fresh cases of ``family`` and compare with F.conv2d in float64."""
     for index in range(count):
         seed = ctx.case_seed(index)
-        case = make_case(torch.Generator().manual_seed(seed), family, max_hw)
+        case = make_case(torch.Generator().manual_seed(seed), family, max_hw, index)
         got = ctx.call(entry, case["x"], case["weight"], case["bias"], arg_names=ARG_NAMES,
                        stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
                        groups=case["groups"])
