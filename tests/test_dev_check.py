@@ -1,0 +1,83 @@
+"""The dev check (after rustlings): the registry, stubs and solutions agree with each other."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from conftest import ROOT
+from grader import registry
+
+SPECS = registry.PROBLEMS
+IDS = [s.id for s in SPECS]
+
+
+def _functions(path) -> dict:
+    """Top-level functions and classes with their argument names (a signature's skeleton)."""
+    tree = ast.parse(path.read_text())
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            found[node.name] = [a.arg for a in node.args.args + node.args.kwonlyargs]
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and not item.name.startswith("_") or \
+                        isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    found[f"{node.name}.{item.name}"] = [a.arg for a in item.args.args]
+    return found
+
+
+def test_ids_are_unique_ordered_and_well_formed():
+    assert len(set(IDS)) == len(IDS)
+    assert all(re.fullmatch(r"p\d\d", i) for i in IDS)
+    assert IDS == sorted(IDS)
+    names = [s.name for s in SPECS]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[a-z0-9_]+", n) for n in names)
+
+
+def test_no_stray_files():
+    for folder in ("problems", "solutions"):
+        present = {p.name for p in (ROOT / folder).glob("*.py")}
+        assert present == {s.filename for s in SPECS}, folder
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_problem_is_complete(spec):
+    stub, solution = ROOT / "problems" / spec.filename, ROOT / "solutions" / spec.filename
+    assert stub.is_file() and solution.is_file()
+    assert len(spec.hints) == 3 and all(len(h.strip()) > 20 for h in spec.hints)
+    assert spec.question_text.strip() and spec.title.strip()
+    assert spec.checks and all(c.points > 0 for c in spec.checks)
+    assert len({c.name for c in spec.checks}) == len(spec.checks)
+    stub_doc = ast.get_docstring(ast.parse(stub.read_text())) or ""
+    solution_doc = ast.get_docstring(ast.parse(solution.read_text())) or ""
+    assert spec.question_text.split()[0] in stub_doc, "the stub opens with its interview question"
+    assert "Model answer" in solution_doc and len(solution_doc.split("Model answer", 1)[1]) > 300
+    assert "NotImplementedError" in stub.read_text()
+    for entry in spec.entry_points:
+        assert re.search(rf"^(def|class) {entry}\b", stub.read_text(), re.M), f"stub lacks {entry}"
+    stub_api, solution_api = _functions(stub), _functions(solution)
+    for name, args in stub_api.items():
+        assert solution_api.get(name) == args, f"{name}: stub and solution signatures differ"
+
+
+def test_every_stub_is_not_started(server, tmp_path):
+    from grader import grading
+
+    run = grading.grade(list(SPECS), ROOT / "problems", grading.Options(seed=1, speed=False), server=server)
+    assert [p.status for p in run.problems] == ["not_started"] * len(SPECS), \
+        [(p.id, p.status, p.message) for p in run.problems]
+    assert run.score == 0 and run.max_score == sum(s.max_score for s in SPECS)
+
+
+def test_every_solution_passes(server):
+    """Each reference solution passes every check (speed checks are covered in test_speed)."""
+    from grader import grading
+
+    run = grading.grade(list(SPECS), ROOT / "solutions", grading.Options(seed=7, speed=False), server=server)
+    failures = [(p.id, p.status, p.message, [(c.name, c.message) for c in p.checks if c.status != "passed"])
+                for p in run.problems if p.status != "passed"]
+    assert not failures
