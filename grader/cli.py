@@ -177,9 +177,11 @@ def hint(problem_id, level):
     from grader.report import terminal
 
     out = terminal.console()
-    out.print(f"[bold]{spec.id} {spec.title}[/]  Q{spec.question}: {spec.question_text}")
+    from rich.markup import escape  # hints index tensors, e.g. out[o, i, j]: not rich markup
+
+    out.print(f"[bold]{spec.id} {escape(spec.title)}[/]  Q{spec.question}: {escape(spec.question_text)}")
     for number in range(1, level + 1):
-        out.print(f"[cyan]Hint {number}:[/] {spec.hints[number - 1]}")
+        out.print(f"[cyan]Hint {number}:[/] {escape(spec.hints[number - 1])}")
     if level < 3:
         out.print(f"[dim]More: grader hint {spec.id} --level {level + 1}[/]")
 
@@ -203,7 +205,10 @@ def solution(problem_id, force):
     path = ws.solutions_dir() / spec.filename
     out = terminal.console()
     out.print(f"[bold]{spec.id} {spec.title}[/]: reference solution ({path})")
-    out.print(Syntax(path.read_text(), "python", line_numbers=False, word_wrap=True))
+    if out.is_terminal:
+        out.print(Syntax(path.read_text(), "python", line_numbers=False, word_wrap=True))
+    else:  # piped or captured: the plain text, never cropped to a default width
+        click.echo(path.read_text())
 
 
 # -- init / reset -----------------------------------------------------------------------------
@@ -254,6 +259,125 @@ def doctor():
         click.echo(("ok    " if good else "warn  ") + line)
         ok &= good
     sys.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+# -- data -------------------------------------------------------------------------------------
+@main.group()
+def data():
+    """Optional data sets (the grader works offline without them)."""
+
+
+@data.command("download")
+@click.argument("dataset", type=click.Choice(["mnist"]))
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Where to put the files. Default: <data dir>/mnist, where the data dir is "
+                   "$CONVKATA_DATA_DIR or ~/.cache/convkata.")
+def data_download(dataset, directory):
+    """Download DATASET (full MNIST), verifying each file's SHA-256; resumes partial downloads."""
+    from grader.data.download import download_command
+
+    sys.exit(download_command(dataset, directory, log=click.echo))
+
+
+# -- watch ------------------------------------------------------------------------------------
+@main.command("watch")
+@click.argument("problem_id", required=False)
+@click.option("--poll", is_flag=True, help="Poll the files instead of using inotify (network drives, containers).")
+@click.option("--workspace", type=click.Path(file_okay=False), help="Watch this directory.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--seed", type=int, default=None, help="Seed for the random cases (default: fresh, printed).")
+@click.option("--no-speed", is_flag=True, help="Skip speed checks while iterating.")
+def watch_command(problem_id, poll, workspace, device, seed, no_speed):
+    """Re-grade the current problem (or PROBLEM_ID) every time its file is saved."""
+    from grader import workspace as ws
+    from grader.watch import watch
+
+    if problem_id:
+        _specs([problem_id])  # a usage error (exit 2) for an unknown id
+    try:
+        code = watch(problem_id, workspace=workspace, poll=poll, device=device, seed=seed,
+                     speed=not no_speed)
+    except ws.WorkspaceError as exc:
+        raise Abort(str(exc), EXIT_WORKSPACE) from None
+    except ValueError as exc:  # e.g. --device cuda without a GPU
+        raise Abort(str(exc), EXIT_USAGE) from None
+    sys.exit(code)
+
+
+# -- batch ------------------------------------------------------------------------------------
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.argument("ids", nargs=-1)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Submissions graded in parallel, each with its own fork server.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a row per submission.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where the JSON per submission goes. Default: beside the CSV, else DIRECTORY-results.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--seed", type=int, default=None, help="One seed for every submission (keep it secret).")
+@click.option("--no-speed", is_flag=True, help="Skip speed checks (reported as skipped).")
+@click.option("--time-scale", type=float, default=None, help="Multiply every time limit and budget.")
+@click.option("--memory-mb", type=int, default=None, help="Memory allowance per worker in MiB.")
+def batch(directory, ids, jobs, csv_path, out_dir, device, seed, no_speed, time_scale, memory_mb):
+    """Grade every workspace under DIRECTORY (one subdirectory per submission)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from grader import batch as batch_mod
+    from grader import config, grading
+
+    specs = _specs(ids)
+    try:
+        options = grading.Options(
+            seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
+            device=grading.pick_device(device), speed=not no_speed,
+            time_scale=config.time_scale(time_scale), memory_mb=config.memory_limit_mb(memory_mb))
+    except ValueError as exc:
+        raise Abort(str(exc), EXIT_USAGE) from None
+    root = Path(directory)
+    total = len(batch_mod.submissions(root))
+    click.echo(f"Grading {total} submissions in {root} (seed {options.seed}, {jobs} jobs)")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn()) as progress:
+        task = progress.add_task("grading", total=total)
+
+        def done(item):
+            progress.console.print(f"{item.name}: {item.run.score}/{item.run.max_score} "
+                                   f"{batch_mod.overall_status(item.run)}", markup=False, highlight=False)
+            progress.advance(task)
+
+        graded = batch_mod.batch(root, specs, options, jobs=jobs,
+                                 csv_path=Path(csv_path) if csv_path else None,
+                                 out_dir=Path(out_dir) if out_dir else None, on_done=done)
+    if any(g.run.internal_error for g in graded):
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK if all(g.run.all_passed for g in graded) else EXIT_FAILED)
+
+
+# -- export -----------------------------------------------------------------------------------
+@main.group()
+def export():
+    """Bundles for grading platforms."""
+
+
+@export.command("gradescope")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--problems", default="", help="Problems to grade, e.g. p01,p03 (default: all).")
+@click.option("--seed", type=int, default=None, help="The bundle's secret seed (default: random).")
+@click.option("--time-scale", type=float, default=None, help="Default 2.0 (half a vCPU).")
+@click.option("--memory-mb", type=int, default=None, help="Per worker; default 384 (768 MB machine).")
+def export_gradescope(out, problems, seed, time_scale, memory_mb):
+    """Write a Gradescope autograder zip (setup.sh and run_autograder at its root) to OUT."""
+    from grader import export as export_mod
+
+    ids = [s.id for s in _specs([p for p in problems.replace(",", " ").split() if p])]
+    try:
+        path = export_mod.export_gradescope(
+            Path(out), ids, seed=seed,
+            time_scale=time_scale or export_mod.GRADESCOPE_TIME_SCALE,
+            memory_mb=memory_mb or export_mod.GRADESCOPE_MEMORY_MB)
+    except RuntimeError as exc:
+        raise Abort(str(exc), EXIT_WORKSPACE) from None
+    click.echo(f"Wrote {path}: upload it as the assignment's autograder (see README.md inside).")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,7 +98,11 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
     limit = spec.time_limit_s * options.time_scale
     ctx = Context(spec, server, {
         "learner_path": str(path), "workspace": str(workspace), "device": options.device,
-        "memory_mb": options.memory_mb, "threads": options.threads,
+        # CUDA maps tens of GiB of address space at init, so RLIMIT_AS would stop it starting:
+        # on a GPU the memory limit is left to the device and the machine's own limits.
+        "memory_mb": 0 if options.device == "cuda" else options.memory_mb, "threads": options.threads,
+        "env": dict(spec.worker_env.get(options.device, {})),
+        "reimport": list(spec.worker_reimport) if spec.worker_env.get(options.device) else [],
     }, seed=options.seed, device=options.device, deadline=start + limit,
         time_scale=options.time_scale, speed=options.speed)
     results: list[CheckResult] = []
@@ -147,6 +151,7 @@ def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
     bug is recorded in ``internal_error`` and the problems graded so far are kept."""
     start = time.monotonic()
     run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(workspace))
+    own_server = server is None
     server = server or ForkServer()
     try:
         for spec in specs:
@@ -163,7 +168,8 @@ def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
             if on_result:
                 on_result(result)
     finally:
-        server.close()
+        if own_server:
+            server.close()
         run.duration_s = time.monotonic() - start
     return run
 

@@ -12,6 +12,20 @@ from grader.spec import ProblemSpec
 
 _MODULES = (
     "p01_conv2d_naive",
+    "p02_simple_cnn",
+    "p03_conv_arithmetic",
+    "p04_separable_cost",
+    "p05_depthwise_separable",
+    "p06_mixed_precision",
+    "p07_fast_conv",
+    "p08_mnist_cnn",
+    "p09_image_classifier",
+    "p10_bias_activation",
+    "p11_conv_transpose",
+    "p12_conv_backward",
+    "p13_conv_as_matrix",
+    "p14_pooling",
+    "p15_gpu_depthwise",
 )
 
 PROBLEMS: tuple[ProblemSpec, ...] = tuple(

@@ -31,6 +31,11 @@ class ProblemSpec:
     hints: tuple[str, str, str]
     time_limit_s: float = 30.0
     banned: BannedOps = field(default_factory=BannedOps)
+    # Environment variables the worker sets before importing the learner's module, by device:
+    # {"cpu": {"TRITON_INTERPRET": "1"}} makes Triton kernels run on the interpreter on CPU.
+    worker_env: dict = field(default_factory=dict)
+    # Packages the worker re-imports after setting worker_env (those that read it at import).
+    worker_reimport: tuple[str, ...] = ()
 
     @property
     def module_name(self) -> str:

@@ -51,8 +51,9 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0
     if index == 0 and family == "stride_padding":
         stride, padding, kh, kw = (2, 3), (1, 2), 3, 2
     dh, dw = pair(dilation)
-    h = randint(gen, dh * (kh - 1) + 1, max_hw)
-    w = randint(gen, dw * (kw - 1) + 1, max_hw)
+    # At least one full (dilated) window; a large dilated kernel may need more than max_hw.
+    h = randint(gen, dh * (kh - 1) + 1, max(dh * (kh - 1) + 1, max_hw))
+    w = randint(gen, dw * (kw - 1) + 1, max(dw * (kw - 1) + 1, max_hw))
     n = randint(gen, 1, 2)
     x = random_tensor(gen, (n, c_in, h, w), dtype)
     weight = random_tensor(gen, (c_out, c_in // groups, kh, kw), dtype)

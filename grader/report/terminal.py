@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from rich.console import Console
 from rich.markup import escape
 
@@ -38,6 +41,11 @@ def problem_line(problem: ProblemResult, verbose: bool = False) -> str:
     if problem.output and (verbose or problem.status in ("error", "failed", "timeout")):
         lines.append("    [dim]output of your code:[/]")
         lines.append("        " + escape(_clip(problem.output, 600)).replace("\n", "\n        "))
+    if len(lines) > 1 and os.environ.get("GITHUB_ACTIONS"):
+        # Messages and output carry learner text: in GitHub Actions, stop workflow commands
+        # (::set-output, ::add-mask...) around it, with a token the learner cannot guess.
+        token = secrets.token_hex(16)
+        lines[1:] = [f"::stop-commands::{token}", *lines[1:], f"::{token}::"]
     return "\n".join(lines)
 
 

@@ -9,7 +9,12 @@ Two independent signals, so that switching one off does not hide a forbidden ker
    (disabling Python dispatch, popping modes, replacing the profile hook). It follows new
    threads through ``threading.setprofile``.
 
-Both run in the learner's own process, so they are evidence, not proof; the verdict itself is
+A third signal backs them up: an audit hook (``sys.addaudithook``, which cannot be removed once
+added) reports any use of ctypes, ``sys.setprofile``/``settrace`` (also when reached from C through
+``ctypes.pythonapi.PyEval_SetProfile``, which the profile hook cannot see) and writes to
+``/proc/self/mem`` while a guarded stretch of learner code runs.
+
+All three run in the learner's own process, so they are evidence, not proof; the verdict itself is
 still computed by the parent from the returned values.
 """
 
@@ -30,6 +35,34 @@ TAMPER_CALLS = frozenset({
     "_ExcludeDispatchKeyGuard", "_ForceDispatchKeyGuard", "_set_dispatch_tls_local_exclude_set",
     "_dispatch_tls_set_dispatch_key_excluded",
 })
+
+
+# Audit events that switch detection off or reach under it (ctypes can do either).
+AUDIT_TAMPER = frozenset({"sys.setprofile", "sys.settrace", "sys._setprofileallthreads",
+                          "sys._settraceallthreads"})
+_audit_stack: list = []  # Findings of the guarded stretches now running (innermost last)
+_audit_installed = False
+
+
+def _audit(event: str, args) -> None:
+    if not _audit_stack:
+        return
+    what = None
+    if event in AUDIT_TAMPER or event.startswith("ctypes."):
+        what = event
+    elif event == "open" and args and isinstance(args[0], str) and args[0].endswith("/mem") \
+            and args[0].startswith("/proc/"):
+        what = f"open({args[0]!r})"
+    if what is not None:
+        _audit_stack[-1].tamper.append(f"{what} (seen by the audit hook)")
+
+
+def install_audit_hook() -> None:
+    """Called once per worker before learner code is imported (an audit hook is for life)."""
+    global _audit_installed
+    if not _audit_installed:
+        sys.addaudithook(_audit)
+        _audit_installed = True
 
 
 @dataclass(frozen=True)
@@ -109,10 +142,16 @@ class Guard:
             self._previous_profile = sys.getprofile()
             threading.setprofile(self._hook)
             sys.setprofile(self._hook)
+            _audit_stack.append(self.findings)  # after our own setprofile, which is audited too
         return self.findings
 
     def __exit__(self, *exc) -> bool:
         if self.banned.python or self.banned.aten:
+            if _audit_stack and _audit_stack[-1] is self.findings:
+                _audit_stack.pop()  # before our own setprofile below
+            else:
+                self.findings.tamper.append("the audit stack was changed")
+                _audit_stack[:] = [f for f in _audit_stack if f is not self.findings]
             if sys.getprofile() is not self._hook:
                 self.findings.tamper.append("the profile hook was replaced")
             # Remove the hook first so that leaving the dispatch mode is not itself reported.

@@ -31,6 +31,11 @@ def _virtual_memory_bytes() -> int:
     return 0
 
 
+def become_subreaper() -> None:
+    """The fork server adopts every orphan below it, so the sweep can find them by parentage."""
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
 def apply_worker_limits(memory_mb: int) -> None:
     """Called in a fresh worker before any learner code is imported."""
     os.setsid()  # own session and process group: the parent kills the whole group
@@ -63,6 +68,31 @@ def _token_holders(token: str, spare: set[int]) -> list[int]:
     return found
 
 
+def _descendants(root: int, spare: set[int]) -> list[int]:
+    """Living processes below ``root`` (by parent pid). The fork server is a child subreaper, so
+    whatever a worker leaves behind is re-parented to it, however it detached itself (setsid,
+    double fork, an exec with an empty environment that drops the token)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] in ("Z", "X"):  # already dead, waiting to be reaped
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid not in spare:
+            found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 def kill_group(pid: int) -> None:
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:
@@ -71,12 +101,15 @@ def kill_group(pid: int) -> None:
             pass
 
 
-def sweep(token: str, spare: set[int], rounds: int = 20) -> int:
-    """Kill every process carrying ``token`` except ``spare``; repeat until none is left (a fork
-    bomb keeps forking between two scans, so stop them first, then kill). Returns how many."""
+def sweep(token: str, spare: set[int], rounds: int = 20, root: int | None = None) -> int:
+    """Kill every process carrying ``token``, and every descendant of ``root``, except ``spare``;
+    repeat until none is left (a fork bomb keeps forking between two scans, so stop them first,
+    then kill). Returns how many."""
     killed = 0
     for _ in range(rounds):
-        pids = _token_holders(token, spare)
+        pids = set(_token_holders(token, spare))
+        if root is not None:
+            pids.update(_descendants(root, spare))
         if not pids:
             break
         for sig in (signal.SIGSTOP, signal.SIGKILL):

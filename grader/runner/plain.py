@@ -18,8 +18,10 @@ FOREIGN = "__foreign__"
 
 def describe_type(value) -> str:
     cls = type(value)
-    if isinstance(value, torch.Tensor):
+    if isinstance(value, torch.Tensor) and cls is not torch.Tensor:
         return f"{cls.__module__}.{cls.__qualname__} (a torch.Tensor subclass)"
+    if cls is torch.Tensor:
+        return "torch.Tensor"
     return f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
 
 

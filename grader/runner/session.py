@@ -19,6 +19,9 @@ from grader.runner import limits, plain
 from grader.runner.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge
 
 OUTPUT_CAP = 64 * 1024  # bytes of learner output kept (head and tail)
+_CI_SECRETS = ("GITHUB_TOKEN", "GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE",
+               "GITHUB_STEP_SUMMARY", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+               "ACTIONS_ID_TOKEN_REQUEST_URL", "CONVKATA_SEED")
 
 
 class WorkerGone(Exception):
@@ -89,10 +92,16 @@ class ForkServer:
     """One preloaded server per grading stream; its token marks every process it ever forks."""
 
     def __init__(self):
+        self._old_tokens: list[str] = []  # of servers that died (a learner may kill its parent)
+        self._start()
+
+    def _start(self):
         self.token = secrets.token_hex(8)
         parent_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ, **{limits.TOKEN_ENV: self.token})
         env.pop("PYTHONSTARTUP", None)
+        for name in _CI_SECRETS:  # learner code gets no CI credentials or workflow-command files
+            env.pop(name, None)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         self.process = subprocess.Popen(
@@ -111,7 +120,21 @@ class ForkServer:
             raise RuntimeError("the grader's fork server stopped")
         return json.loads(answer)
 
+    def _restart_if_dead(self):
+        """A worker can kill the fork server (same user). Start a fresh one, so that one hostile
+        submission does not take the problems and submissions after it down too."""
+        if self.process.poll() is None:
+            return
+        self.sweep()
+        self._old_tokens.append(self.token)
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        self._start()
+
     def spawn(self, config: dict) -> "Worker":
+        self._restart_if_dead()
         parent_sock, child_sock = socket.socketpair()
         read_fd, write_fd = os.pipe()
         try:
@@ -126,7 +149,9 @@ class ForkServer:
 
     def sweep(self) -> int:
         """Kill every process this server ever forked that is still alive."""
-        return limits.sweep(self.token, spare={self.process.pid, os.getpid()})
+        spare = {self.process.pid, os.getpid()}
+        killed = sum(limits.sweep(token, spare=spare) for token in self._old_tokens)
+        return killed + limits.sweep(self.token, spare=spare, root=self.process.pid)
 
     def close(self):
         self.sweep()

@@ -27,7 +27,7 @@ import torch.nn.functional  # noqa: F401  (preloaded for learners)
 
 from grader.runner import limits, plain
 from grader.runner.channel import Channel, ChannelClosed
-from grader.runner.guard import BannedOps, Guard
+from grader.runner.guard import BannedOps, Guard, install_audit_hook
 
 
 def preload() -> None:
@@ -35,6 +35,10 @@ def preload() -> None:
     import torch.nn  # noqa: F401
     import torch.testing  # noqa: F401
     import torch.utils.flop_counter  # noqa: F401
+    # A TorchDispatchMode's first dispatch imports torch._dynamo (__torch_dispatch__ is wrapped in
+    # torch._disable_dynamo); under the guard's profile hook that took 1.5-6 s in every worker
+    # with banned aten ops. Importing it here runs no torch op and starts no thread.
+    import torch._dynamo  # noqa: F401
 
 
 class Env:
@@ -99,6 +103,19 @@ def _learner_traceback(exc: BaseException, workspace: str) -> str:
     return "".join(lines)[-4000:]
 
 
+_memory_mb = 0  # this worker's allowance, named in out-of-memory messages
+
+
+def _memory_note(exc: BaseException) -> str:
+    """Say plainly that the grader's memory limit stopped the learner's code."""
+    text = str(exc) if not isinstance(exc, MemoryError) else "MemoryError"
+    if _memory_mb and (isinstance(exc, MemoryError) or "can't allocate memory" in text
+                       or "not enough memory" in text):
+        return (f" [the worker's memory limit of {_memory_mb} MiB beyond torch's own was reached; "
+                f"an answer to this problem needs far less]")
+    return ""
+
+
 def _describe_exception(exc: BaseException, workspace: str) -> dict:
     if isinstance(exc, NotImplementedError):
         return {"status": "not_implemented", "message": str(exc)[:500]}
@@ -106,7 +123,7 @@ def _describe_exception(exc: BaseException, workspace: str) -> dict:
         return {"status": "raised", "exc_type": "AttributeError",
                 "message": f"the module defines no {exc.args[0]!r}", "traceback": ""}
     try:
-        message = str(exc)[:2000]
+        message = str(exc)[:2000] + _memory_note(exc)
     except Exception:
         message = "<str() of the exception failed>"
     return {"status": "raised", "exc_type": type(exc).__name__, "message": message,
@@ -141,12 +158,29 @@ def _handle(env: Env, request: dict, workspace: str) -> dict:
     return reply
 
 
+def _forget_modules(packages) -> None:
+    """Drop the pure-Python modules of ``packages`` so the learner's import runs them again under
+    the environment just set. The fork server's preload (torch.testing) already imported triton,
+    whose own @triton.jit helpers (tl.zeros...) were then decorated for the compiler, not the
+    interpreter. Compiled extension modules stay: they cannot be loaded twice."""
+    for name in list(sys.modules):
+        if any(name == p or name.startswith(p + ".") for p in packages):
+            if str(getattr(sys.modules[name], "__file__", "") or "").endswith(".py"):
+                del sys.modules[name]
+
+
 def main(sock_fd: int, out_fd: int, config: dict) -> int:
-    limits.apply_worker_limits(config.get("memory_mb", 0))
+    global _memory_mb
+    _memory_mb = config.get("memory_mb", 0)
+    limits.apply_worker_limits(_memory_mb)
+    install_audit_hook()  # before any learner code: it cannot be removed afterwards
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.close(out_fd)
     sys.dont_write_bytecode = True  # never write __pycache__ into a learner's workspace
+    # Set before the learner's import: e.g. TRITON_INTERPRET is read when a kernel is decorated.
+    os.environ.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
+    _forget_modules(config.get("reimport") or ())
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
     channel = Channel(socket.socket(fileno=sock_fd))
     workspace = os.path.abspath(config.get("workspace") or "/nonexistent")

@@ -1,0 +1,133 @@
+"""p12: the backward pass of conv2d by hand, checked against autograd in float64 (in the parent)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from grader.bans import NAIVE
+from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
+from grader.checks.compare import compare
+from grader.checks.verdict import Fail, passed
+from grader.runner import plain
+from grader.runner.guard import BannedOps
+from grader.spec import Check, ProblemSpec
+
+# The C functions every autograd route ends in, as the guard's profile hook sees them:
+# torch.autograd.grad, Tensor.backward, torch.autograd.functional.* and torch.func.vjp/grad/jacrev
+# all reach Engine.run_backward; forward-mode AD (forward_ad, torch.func.jvp/jacfwd) needs
+# _enter_dual_level and _make_dual. Measured with sys.setprofile on torch 2.13.
+AUTOGRAD_ENTRY_POINTS = ("run_backward", "_make_dual", "_enter_dual_level",
+                         "_grad_increment_nesting", "_jvp_increment_nesting")
+_BY_HAND = "p12 asks for the gradients by hand, not from autograd"
+BANNED = BannedOps(aten=dict(NAIVE.aten),
+                   python={**NAIVE.python, **{name: _BY_HAND for name in AUTOGRAD_ENTRY_POINTS}})
+
+ARG_NAMES = ("grad_out", "x", "weight")
+
+
+def make_case(gen: torch.Generator, family: str, index: int) -> dict:
+    """A small case (the guard costs ~20 µs per op, so learner loops must stay cheap)."""
+    dtype = torch.float32 if (family == "plain" and index == 2) else torch.float64
+    stride, padding, dilation = 1, 0, 1
+    if family == "stride_padding":
+        stride = (2, 3) if index == 0 else choice(gen, [2, (randint(gen, 1, 3), randint(gen, 1, 3))])
+        padding = (1, 2) if index == 0 else choice(gen, [randint(gen, 1, 2), (randint(gen, 0, 2), randint(gen, 0, 2))])
+    elif family == "dilation":
+        dilation = (2, 3) if index == 0 else choice(gen, [2, (randint(gen, 1, 3), randint(gen, 1, 2))])
+        stride = (1, 2) if index == 0 else choice(gen, [1, 2, (1, 2)])  # case 0: stride and dilation together
+        padding = randint(gen, 0, 2)
+    n = 2 if index == 0 else randint(gen, 1, 2)  # the batch must be summed over in grad_weight/bias
+    c_in, c_out = randint(gen, 1, 3), randint(gen, 1, 3)
+    if index == 0:
+        c_in, c_out = 2, 3  # O != C, so a transposed grad_weight shows in its shape
+    kh, kw = (2, 3) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
+    (dh, dw), (ph, pw), (sh, sw) = pair(dilation), pair(padding), pair(stride)
+    # Room for one window (two in case 0, so that a stride shows in every direction).
+    extra_h, extra_w = (sh, sw) if index == 0 else (0, 0)
+    h = randint(gen, max(dh * (kh - 1) + 1 + extra_h - 2 * ph, 3), 8)
+    w = randint(gen, max(dw * (kw - 1) + 1 + extra_w - 2 * pw, 3), 9)
+    x = random_tensor(gen, (n, c_in, h, w), dtype)
+    weight = random_tensor(gen, (c_out, c_in, kh, kw), dtype)
+    h_out = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    w_out = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    grad_out = random_tensor(gen, (n, c_out, h_out, w_out), dtype)
+    return {"grad_out": grad_out, "x": x, "weight": weight, "stride": stride, "padding": padding,
+            "dilation": dilation}
+
+
+def reference(case: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Autograd of F.conv2d in float64: the trusted oracle."""
+    x = case["x"].to(torch.float64).requires_grad_(True)
+    weight = case["weight"].to(torch.float64).requires_grad_(True)
+    bias = torch.zeros(weight.shape[0], dtype=torch.float64, requires_grad=True)
+    out = F.conv2d(x, weight, bias, case["stride"], case["padding"], case["dilation"])
+    return torch.autograd.grad(out, (x, weight, bias), case["grad_out"].to(torch.float64))
+
+
+def describe(index: int, seed: int, case: dict) -> str:
+    return describe_conv(index, seed, tuple(case["x"].shape), tuple(case["weight"].shape),
+                         case["x"].dtype, stride=case["stride"], padding=case["padding"],
+                         dilation=case["dilation"], grad_out=tuple(case["grad_out"].shape))
+
+
+def _hints(case: dict) -> dict:
+    n, c, h, w = case["x"].shape
+    o, _, kh, kw = case["weight"].shape
+    (sh, sw), (ph, pw), (dh, dw) = pair(case["stride"]), pair(case["padding"]), pair(case["dilation"])
+    return {
+        "grad_x": f"grad_x has x's shape (N, C, H, W) = ({n}, {c}, {h}, {w})",
+        "grad_weight": f"grad_weight has weight's shape (O, C, kH, kW) = ({o}, {c}, {kh}, {kw})",
+        "grad_bias": f"grad_bias is grad_out summed over N, H_out and W_out: shape (O,) = ({o},)",
+        "grad_out": conv_output_formula(h, kh, sh, ph, dh, "H") + "; " + conv_output_formula(w, kw, sw, pw, dw, "W"),
+    }
+
+
+def run_cases(ctx, family: str, count: int):
+    for index in range(count):
+        seed = ctx.case_seed(index)
+        case = make_case(torch.Generator().manual_seed(seed), family, index)
+        got = ctx.call("conv2d_backward", case["grad_out"], case["x"], case["weight"], arg_names=ARG_NAMES,
+                       stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+        label = describe(index, seed, case)
+        if type(got) not in (tuple, list) or len(got) != 3:
+            what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
+            raise Fail(f"{label}: conv2d_backward() must return (grad_x, grad_weight, grad_bias), got {what}")
+        hints = _hints(case)
+        for name, value, expected in zip(("grad_x", "grad_weight", "grad_bias"), got, reference(case)):
+            compare(value, expected, dtype=case["x"].dtype, what=f"conv2d_backward()'s {name}",
+                    case=label, shape_hint=hints[name])
+    return passed(f"{count} cases match autograd in float64 (grad_x, grad_weight, grad_bias)")
+
+
+def _family(family: str, count: int):
+    return lambda ctx: run_cases(ctx, family, count)
+
+
+SPEC = ProblemSpec(
+    id="p12",
+    name="conv_backward",
+    title="Conv backward by hand",
+    question=12,
+    question_text="Derive and implement the backward pass of a 2-D convolution: the gradients "
+                  "of the loss with respect to the input, the weight and the bias.",
+    entry_points=("conv2d_backward",),
+    checks=(
+        Check("stride 1, no padding", "correctness", 2, _family("plain", 3)),
+        Check("stride and padding", "correctness", 2, _family("stride_padding", 4)),
+        Check("dilation", "correctness", 2, _family("dilation", 4)),
+    ),
+    hints=(
+        "Every output pixel out[n, o, i, j] was a sum of weight[o, c, u, v] * x_padded[n, c, "
+        "i*s + u*d, j*s + v*d]. Each term sends grad_out[n, o, i, j] back to both factors.",
+        "Loop over the kernel offsets (u, v), not over pixels: for a fixed (u, v) the input pixels "
+        "it touched form one strided slice of the padded input, the same shape as grad_out. "
+        "grad_weight[:, :, u, v] is a sum of grad_out times that slice; grad_x gets grad_out "
+        "times weight[:, :, u, v] added back into the same slice.",
+        "Scatter grad_x into a zero tensor the size of the *padded* input, then crop the padding "
+        "off. Rows that no window reached (when stride does not divide evenly) keep gradient 0. "
+        "grad_bias sums grad_out over every dimension except the channel.",
+    ),
+    time_limit_s=60.0,
+    banned=BANNED,
+)

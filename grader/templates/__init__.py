@@ -1,0 +1,1 @@
+"""Templates for grading platforms: the Gradescope bundle scripts and the GitHub Classroom workflow."""

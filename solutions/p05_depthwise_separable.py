@@ -1,0 +1,59 @@
+"""p05 - A depthwise-separable convolution layer.
+
+Interview question 5: "How do you implement a depthwise-separable convolution layer in PyTorch?"
+
+Write class DepthwiseSeparableConv2d(nn.Module):
+
+    __init__(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+             bias=True, depth_multiplier=1)
+    self.depthwise: nn.Conv2d(in_channels -> in_channels * depth_multiplier, kernel_size,
+                    stride, padding, dilation, groups=in_channels, bias=bias)
+    self.pointwise: nn.Conv2d(in_channels * depth_multiplier -> out_channels, 1x1, bias=bias)
+    forward(x): x (N, C_in, H, W) -> (N, C_out, H_out, W_out),
+                H_out = floor((H + 2p - d*(kH - 1) - 1) / s) + 1   (the pointwise conv keeps it)
+
+    Parameters: C_in*m*kH*kW + C_in*m*C_out, plus C_in*m + C_out biases when bias=True.
+
+Constraints: use those two submodule names (the grader reads their settings and weights); any
+nn.Conv2d settings that give this layer are fine. bias=False means neither conv has a bias.
+
+Example (by hand): in_channels=2, out_channels=4, kernel_size=3, depth_multiplier=1, bias=True:
+depthwise has 2*9 + 2 = 20 parameters, pointwise 2*4 + 4 = 12, 32 in all; a standard
+nn.Conv2d(2, 4, 3) has 2*4*9 + 4 = 76. For 128 -> 128 channels it is 17,792 against 147,584.
+
+Follow-ups: why is it cheaper (the cost ratio is 1/C_out + 1/k^2)? Why is it often not as much
+faster as the MAC count says (depthwise convs are memory-bound)? Where is it used (MobileNet,
+Xception, EfficientNet), and what does depth_multiplier change?
+
+Model answer
+------------
+A standard k x k convolution does two jobs at once: it filters space and it mixes channels, at
+a cost of C_in*C_out*k^2 multiply-adds per output pixel. A depthwise-separable layer splits
+them. The depthwise conv is an nn.Conv2d with groups=in_channels: every input channel gets its
+own k x k filter (depth_multiplier of them), so it costs C_in*m*k^2 per pixel and mixes nothing.
+All spatial settings (stride, padding, dilation) live there. The pointwise conv is a 1x1
+nn.Conv2d that mixes the C_in*m channels into C_out, at C_in*m*C_out per pixel. Together that is
+a fraction 1/C_out + 1/k^2 of the standard cost: about 8-9x fewer MACs and parameters for 3x3
+kernels and 128+ channels. It is a restricted (rank-one per channel) conv, so it is less
+expressive per layer, but MobileNet and Xception showed that stacking it, with BN and ReLU
+between the two convs, keeps accuracy for a fraction of the cost. In practice the speed-up is
+smaller than the MAC ratio because the depthwise conv does little arithmetic per byte it reads,
+so it is memory-bound; on GPUs that matters even more.
+"""
+
+import torch.nn as nn
+
+
+class DepthwiseSeparableConv2d(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 bias=True, depth_multiplier=1):
+        super().__init__()
+        mid = in_channels * depth_multiplier
+        # groups=in_channels: each input channel is filtered on its own (m filters per channel).
+        self.depthwise = nn.Conv2d(in_channels, mid, kernel_size, stride=stride, padding=padding,
+                                   dilation=dilation, groups=in_channels, bias=bias)
+        # 1x1: mixes channels, never looks at neighbours.
+        self.pointwise = nn.Conv2d(mid, out_channels, 1, bias=bias)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))

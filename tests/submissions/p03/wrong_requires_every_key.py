@@ -1,0 +1,36 @@
+# expected: failed
+# failing: receptive_field
+# message: KeyError
+# Reads layer["stride"] and layer["dilation"] directly, but both keys are optional: a layer
+# given as {"kernel_size": 3} crashes (the check is an error with the learner's traceback).
+
+
+def effective_kernel_size(kernel_size, dilation):
+    return dilation * (kernel_size - 1) + 1
+
+
+def same_padding(kernel_size, dilation=1):
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def receptive_field(layers):
+    field, jump = 1, 1
+    for layer in layers:
+        field += (layer["kernel_size"] - 1) * layer["dilation"] * jump
+        jump *= layer["stride"]
+    return field
+
+
+def transposed_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError("empty output")
+    return out
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+    if out < 1:
+        raise ValueError("empty output")
+    return out
