@@ -37,8 +37,8 @@ tiles of it on the fly in cache), Winograd for 3x3 (fewer multiplies per output)
 kernels, channels_last layouts so the channel reduction is contiguous, and on GPUs cuDNN picks
 among these per shape. Beyond the kernel: fuse bias and activation, use mixed precision and
 tensor cores, and prefer cheaper layers (1x1 bottlenecks, depthwise-separable convs).
-On the shared 2-core CPU this solution measured about 1.2x F.conv2d (median over the graded
-shapes; see docs/benchmarks.md).
+On the shared, heavily loaded 2-core CPU this solution measured 1.28-1.70x F.conv2d (median
+over the graded shapes; 1.50x over 10 runs; see docs/benchmarks.md).
 """
 
 import torch

@@ -73,11 +73,16 @@ def test_every_stub_is_not_started(server, tmp_path):
     assert run.score == 0 and run.max_score == sum(s.max_score for s in SPECS)
 
 
+# Trained for real, with their figures asserted, in test_p08_training / test_p09_training.
+TRAINING = {"p08", "p09"}
+
+
 def test_every_solution_passes(server):
     """Each reference solution passes every check (speed checks are covered in test_speed)."""
     from grader import grading
 
-    run = grading.grade(list(SPECS), ROOT / "solutions", grading.Options(seed=7, speed=False), server=server)
+    specs = [s for s in SPECS if s.id not in TRAINING]
+    run = grading.grade(specs, ROOT / "solutions", grading.Options(seed=7, speed=False), server=server)
     failures = [(p.id, p.status, p.message, [(c.name, c.message) for c in p.checks if c.status != "passed"])
                 for p in run.problems if p.status != "passed"]
     assert not failures

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from grader.bans import NAIVE
 from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
 from grader.checks.compare import compare
-from grader.checks.verdict import Fail, passed
+from grader.checks.shrink import shrink
+from grader.checks.verdict import Fail, LearnerRaised, passed
 from grader.runner import plain
 from grader.runner.guard import BannedOps
 from grader.spec import Check, ProblemSpec
@@ -83,20 +84,109 @@ def _hints(case: dict) -> dict:
     }
 
 
+def _call(ctx, case: dict):
+    return ctx.call("conv2d_backward", case["grad_out"], case["x"], case["weight"], arg_names=ARG_NAMES,
+                    stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+
+
+def _compare_all(got, case: dict, label: str) -> None:
+    """Raise Fail at the first of grad_x, grad_weight, grad_bias that is wrong."""
+    if type(got) not in (tuple, list) or len(got) != 3:
+        what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
+        raise Fail(f"{label}: conv2d_backward() must return (grad_x, grad_weight, grad_bias), got {what}")
+    hints = _hints(case)
+    for name, value, expected in zip(("grad_x", "grad_weight", "grad_bias"), got, reference(case)):
+        compare(value, expected, dtype=case["x"].dtype, what=f"conv2d_backward()'s {name}",
+                case=label, shape_hint=hints[name])
+
+
+def _rebuild(case: dict, **changes) -> dict | None:
+    """``case`` with smaller sizes or plainer parameters; grad_out cut (or made anew) to fit."""
+    new = dict(case, **{k: v for k, v in changes.items() if k in ("stride", "padding", "dilation")})
+    n, c, h, w = (changes.get(k, d) for k, d in zip("nchw", case["x"].shape))
+    o, kh, kw = changes.get("o", case["weight"].shape[0]), changes.get("kh", case["weight"].shape[2]), \
+        changes.get("kw", case["weight"].shape[3])
+    (sh, sw), (ph, pw), (dh, dw) = pair(new["stride"]), pair(new["padding"]), pair(new["dilation"])
+    h_out = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    w_out = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if min(n, c, o, kh, kw, h, w, h_out, w_out) < 1:
+        return None
+    new["x"] = case["x"][:n, :c, :h, :w].contiguous()
+    new["weight"] = case["weight"][:o, :c, :kh, :kw].contiguous()
+    old = case["grad_out"]
+    if h_out <= old.shape[2] and w_out <= old.shape[3]:
+        new["grad_out"] = old[:n, :o, :h_out, :w_out].contiguous()
+    else:  # the output grew (e.g. stride 1): fresh small integers
+        gen = torch.Generator().manual_seed(1)
+        new["grad_out"] = torch.randint(-2, 3, (n, o, h_out, w_out), generator=gen).to(old.dtype)
+    return new
+
+
+def _simpler(case: dict):
+    """Simplifications, most valuable first: small integers, fewer dims, plain parameters."""
+    n, c, h, w = case["x"].shape
+    o, _, kh, kw = case["weight"].shape
+    if not all(bool((case[k] == case[k].round()).all()) and case[k].abs().max() <= 2 for k in ARG_NAMES):
+        gen = torch.Generator().manual_seed(0)
+        yield dict(case, **{k: torch.randint(-2, 3, case[k].shape, generator=gen).to(case[k].dtype)
+                            for k in ARG_NAMES})
+    steps = [dict(n=1), dict(o=1), dict(c=1), dict(stride=1), dict(dilation=1), dict(padding=0),
+             dict(kh=kh - 1), dict(kw=kw - 1), dict(h=h // 2), dict(w=w // 2), dict(h=h - 1), dict(w=w - 1)]
+    for step in steps:
+        candidate = _rebuild(case, **step)
+        if candidate is not None and _shape_of(candidate) != _shape_of(case):
+            yield candidate
+
+
+def _shape_of(case: dict) -> tuple:
+    return tuple(pair(case[k]) for k in ("stride", "padding", "dilation")) + tuple(
+        tuple(case[k].shape) for k in ARG_NAMES)
+
+
+def _rounded(value):
+    if type(value) is torch.Tensor:
+        return _rounded(value.tolist())
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _smallest_failure(ctx, case: dict) -> str:
+    """Shrink a failing case and show it whole, so the learner can work it by hand."""
+    def still_fails(candidate) -> bool:
+        try:
+            _compare_all(_call(ctx, candidate), candidate, "")
+        except (Fail, LearnerRaised):
+            return True
+        return False
+
+    small = shrink(case, _simpler, still_fails)
+    try:
+        got = _call(ctx, small)
+    except (Fail, LearnerRaised) as exc:
+        got = str(exc)
+    params = ", ".join(f"{k}={small[k]!r}" for k in ("stride", "padding", "dilation"))
+    lines = [f"Smallest failing case found ({params}):"]
+    lines += [f"{k} = {_rounded(small[k])}" for k in ("x", "weight", "grad_out")]
+    three = type(got) in (tuple, list) and len(got) == 3
+    for i, (name, expected) in enumerate(zip(("grad_x", "grad_weight", "grad_bias"), reference(small))):
+        lines.append(f"expected {name} = {_rounded(expected.to(small['x'].dtype))}")
+        if three:
+            lines.append(f"got {name} = {_rounded(got[i]) if type(got[i]) is torch.Tensor else got[i]!r}"[:2000])
+    if not three:
+        lines.append(f"got = {got!r}"[:300])
+    return "\n".join(lines)
+
+
 def run_cases(ctx, family: str, count: int):
     for index in range(count):
         seed = ctx.case_seed(index)
         case = make_case(torch.Generator().manual_seed(seed), family, index)
-        got = ctx.call("conv2d_backward", case["grad_out"], case["x"], case["weight"], arg_names=ARG_NAMES,
-                       stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
-        label = describe(index, seed, case)
-        if type(got) not in (tuple, list) or len(got) != 3:
-            what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
-            raise Fail(f"{label}: conv2d_backward() must return (grad_x, grad_weight, grad_bias), got {what}")
-        hints = _hints(case)
-        for name, value, expected in zip(("grad_x", "grad_weight", "grad_bias"), got, reference(case)):
-            compare(value, expected, dtype=case["x"].dtype, what=f"conv2d_backward()'s {name}",
-                    case=label, shape_hint=hints[name])
+        got = _call(ctx, case)  # a forbidden op fails here, with no shrinking (every case would)
+        try:
+            _compare_all(got, case, describe(index, seed, case))
+        except Fail as failure:
+            raise Fail(f"{failure.message}\n{_smallest_failure(ctx, case)}") from None
     return passed(f"{count} cases match autograd in float64 (grad_x, grad_weight, grad_bias)")
 
 

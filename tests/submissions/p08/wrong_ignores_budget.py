@@ -2,8 +2,8 @@
 # failing: trains within the time budget; held-out accuracy
 # message: was still running
 # options: time_scale=0.1
-"""Ignores time_budget_s: "trains" three times as long as allowed. Graded with a time scale of
-0.1 (a 6 s budget) by tests/test_p08_p09_training.py, so the test takes seconds, not minutes."""
+"""Ignores time_budget_s: "trains" three times as long as allowed. Graded (tests/test_corpus.py) with a time scale of
+0.1 (a 6 s budget), so the test takes seconds, not minutes."""
 import time
 
 import torch
