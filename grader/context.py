@@ -90,6 +90,18 @@ class Context:
         return self.probe("call", entry, *args, arg_names=arg_names, timeout_s=timeout_s,
                           banned=banned, what=f"{entry}()", **kwargs)
 
+    def call_many(self, entry: str, calls: list, *, banned=None) -> list[dict]:
+        """Call ``entry`` once per ``[args, kwargs]`` in one round trip (for many cheap cases).
+
+        Returns one record per call: ``{"value": v}`` or ``{"raised": type name, "value_error":
+        bool, "message": ..., "traceback": ...}``; NotImplementedError still means not started.
+        """
+        records = self.probe("call_many", entry, calls, banned=banned, what=f"{entry}()")
+        if type(records) is not list or len(records) != len(calls) or \
+                not all(type(r) is dict for r in records):
+            raise Fail(f"{entry}(): the grader could not read back the results of its calls")
+        return records
+
     def probe(self, probe: str, *args, arg_names=None, timeout_s=None, banned=None, what=None,
               worker: Worker | None = None, **kwargs):
         """Run the grader function ``probe`` ("module:function") in the learner's worker.
@@ -122,7 +134,7 @@ class Context:
             raise Fail(f"{what} called a forbidden op: {names}")
         if reply.tamper:
             raise Fail(f"{what} switched off the grader's op detection: {reply.tamper[0]}")
-        sent = list(args) if probe != "call" else list(args[1:])
+        sent = list(args[1:]) if probe in ("call", "call_many") else list(args)
         self._check_unchanged(sent, reply.args_after, arg_names, what)
         return reply.value
 

@@ -8,7 +8,6 @@ is judged in the parent: the worker returns the trained weights and the parent m
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 from grader.checks.cases import randint, random_tensor
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
+from grader.checks.threads import one_thread
 from grader.spec import Check, ProblemSpec
 
 PROBES = "grader.problems.p02_simple_cnn"
@@ -29,19 +29,6 @@ def param_shapes(in_channels: int, num_classes: int) -> dict[str, tuple[int, ...
     return {"conv1.weight": (16, in_channels, 3, 3), "conv1.bias": (16,),
             "conv2.weight": (32, 16, 3, 3), "conv2.bias": (32,),
             "fc.weight": (num_classes, 512), "fc.bias": (num_classes,)}
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Tiny convs run fastest on one thread: on a busy or small machine, more threads mostly
-    wait for each other (measured 50-300x slower on a loaded 2-core box). Used in the worker
-    and for the parent's own reference computations."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # -- worker side (untrusted: these only gather data) ------------------------------------------

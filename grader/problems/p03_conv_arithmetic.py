@@ -3,13 +3,12 @@
 Expected answers never come from a formula alone: output sizes are the shapes that F.conv2d and
 F.conv_transpose2d produce (or the error they raise) on small tensors in the parent, and the
 receptive field is measured by back-propagating from one output pixel through a stack of convs.
-Many cases go to the worker in one probe (``batch_probe``); each case's value or exception comes
+Many cases go to the worker in one round trip (``ctx.call_many``); each case's value or exception comes
 back as data and the parent judges them one by one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import torch
@@ -17,57 +16,19 @@ import torch.nn.functional as F
 
 from grader.checks.cases import randint
 from grader.checks.verdict import Fail, LearnerRaised, passed
+from grader.checks.threads import one_thread
 from grader.runner import plain
 from grader.spec import Check, ProblemSpec
 
-PROBE = "grader.problems.p03_conv_arithmetic:batch_probe"
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
 
 
-# -- worker side ------------------------------------------------------------------------------
-def batch_probe(env, entry: str, calls: list) -> list:
-    """Run ``entry(*args, **kwargs)`` for each ``[args, kwargs]``; one plain record per call.
-
-    Runs in the (untrusted) worker and only gathers data. A NotImplementedError propagates so a
-    stub stays "not started"; any other exception is recorded for the parent to judge.
-    """
-    from grader.runner.worker import _learner_traceback
-
-    fn = env.entry(entry)
-    workspace = env.config.get("workspace") or "/nonexistent"
-    records = []
-    for args, kwargs in calls:
-        try:
-            with env.learner():
-                value = fn(*args, **kwargs)
-        except NotImplementedError:
-            raise
-        except Exception as exc:
-            records.append({"raised": type(exc).__name__, "value_error": isinstance(exc, ValueError),
-                            "message": str(exc)[:500], "traceback": _learner_traceback(exc, workspace)})
-        else:
-            records.append({"value": value})
-    return records
-
-
 # -- parent side: oracles ---------------------------------------------------------------------
-@contextlib.contextmanager
-def _one_thread():
-    """The oracles run hundreds of tiny convs: on one thread they take microseconds, while
-    several threads on a busy machine mostly wait for each other (measured 1000x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def torch_conv_size(size, kernel_size, stride=1, padding=0, dilation=1):
     """The output length F.conv2d gives along one dimension, or None when PyTorch refuses."""
     x, w = torch.ones(1, 1, size, 1), torch.ones(1, 1, kernel_size, 1)
     try:
-        with _one_thread():
+        with one_thread():
             return int(F.conv2d(x, w, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2])
     except RuntimeError:
         return None
@@ -76,7 +37,7 @@ def torch_conv_size(size, kernel_size, stride=1, padding=0, dilation=1):
 def torch_transposed_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     x, w = torch.ones(1, 1, size, 1), torch.ones(1, 1, kernel_size, 1)
     try:
-        with _one_thread():
+        with one_thread():
             return int(F.conv_transpose2d(x, w, stride=(stride, 1), padding=(padding, 0),
                                           output_padding=(output_padding, 0), dilation=(dilation, 1)).shape[2])
     except RuntimeError:
@@ -91,7 +52,7 @@ def measured_receptive_field(layers) -> int:
     length = 1 + sum(l["kernel_size"] * l.get("dilation", 1) for l in layers) * _stride_product(layers)
     x = torch.ones(1, 1, length, dtype=torch.float64, requires_grad=True)
     y = x
-    with _one_thread():
+    with one_thread():
         for layer in layers:
             weight = torch.ones(1, 1, layer["kernel_size"], dtype=torch.float64)
             y = F.conv1d(y, weight, stride=layer.get("stride", 1), dilation=layer.get("dilation", 1))
@@ -161,10 +122,7 @@ def _transposed_case(gen, valid: bool) -> dict:
 
 # -- parent side: judging ---------------------------------------------------------------------
 def _run(ctx, entry: str, calls: list) -> list:
-    records = ctx.probe(PROBE, entry, calls, what=f"{entry}()")
-    if type(records) is not list or len(records) != len(calls):
-        raise Fail(f"{entry}(): the grader could not read back the results of its calls")
-    return records
+    return ctx.call_many(entry, calls)
 
 
 def _value(record, entry: str, case: str, expected_text: str):
@@ -253,13 +211,13 @@ def check_same_padding(ctx, count: int = 10):
         # PyTorch is the judge: padding by the learner's (before, after) and convolving 'valid'
         # must give exactly what F.conv2d(padding='same') gives on random values.
         x, w = _same_reference(kwargs["kernel_size"], kwargs["dilation"], ctx.generator(index))
-        with warnings.catch_warnings(), _one_thread():
+        with warnings.catch_warnings(), one_thread():
             warnings.simplefilter("ignore", UserWarning)  # even kernels: "may create a padded copy"
             same = F.conv2d(x, w, padding="same", dilation=(kwargs["dilation"], 1))
         before, after = got
         ok = before >= 0 and after >= 0
         if ok:
-            with _one_thread():
+            with one_thread():
                 mine = F.conv2d(F.pad(x, (0, 0, before, after)), w, dilation=(kwargs["dilation"], 1))
             ok = mine.shape == same.shape and torch.allclose(mine, same, rtol=0, atol=1e-12)
         if not ok:

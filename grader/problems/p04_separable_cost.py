@@ -4,7 +4,7 @@ The oracle is PyTorch itself, in the parent: parameter counts come from real ``n
 modules and MACs from ``torch.utils.flop_counter.FlopCounterMode`` (which counts 2 FLOPs per
 multiply-add and does not count the bias add). Modules live on the ``meta`` device, so a
 256-channel layer costs nothing to build. The learner's functions are called in the worker, all
-cases of a check in one round trip (``batch_probe``), and must return exact Python ints.
+cases of a check in one round trip (``ctx.call_many``), and must return exact Python ints.
 """
 
 from __future__ import annotations
@@ -16,33 +16,11 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from grader.checks.cases import choice, pair, randint
-from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, passed
+from grader.checks.verdict import Fail, LearnerRaised, passed
 from grader.runner import plain
 from grader.spec import Check, ProblemSpec
 
-PROBE = "grader.problems.p04_separable_cost:batch_probe"
 RATIO_RTOL = 1e-6  # cost_ratio is a float: any exact formula lands far inside this
-
-
-# -- worker side ----------------------------------------------------------------------------
-def batch_probe(env, entry: str, calls: list):
-    """Call ``entry(*args, **kwargs)`` for each (args, kwargs) in ``calls``; one reply for all.
-
-    A learner exception is reported with the index of its case rather than raised, so that the
-    parent can name the case; NotImplementedError still means "not started".
-    """
-    fn = env.entry(entry)
-    results = []
-    for args, kwargs in calls:
-        try:
-            with env.learner():
-                value = fn(*args, **kwargs)
-        except NotImplementedError as exc:
-            return {"not_implemented": str(exc)[:500]}
-        except Exception as exc:  # noqa: BLE001 - the parent turns it into the check's error
-            return {"raised": type(exc).__name__, "message": str(exc)[:2000], "index": len(results)}
-        results.append(value)
-    return {"values": results}
 
 
 # -- parent side: the oracle ----------------------------------------------------------------
@@ -171,17 +149,12 @@ def call_batch(ctx, entry: str, cases: list[dict], describe):
     """The learner's values for every case, with an exception turned into a named error."""
     positional, keywords, _ = FUNCTIONS[entry]
     calls = [([c[k] for k in positional], {k: c[k] for k in keywords}) for c in cases]
-    reply = ctx.probe(PROBE, entry, calls, what=f"{entry}()")
-    if type(reply) is not dict:
-        raise Fail(f"the grader could not read {entry}()'s results")
-    if "not_implemented" in reply:
-        raise LearnerNotImplemented(reply["not_implemented"])
-    if "raised" in reply:
-        raise LearnerRaised(reply["raised"], reply["message"], "", f"{describe(reply['index'])}: {entry}()")
-    values = reply.get("values")
-    if type(values) is not list or len(values) != len(cases):
-        raise Fail(f"the grader could not read {entry}()'s results")
-    return values
+    records = ctx.call_many(entry, calls)
+    for index, record in enumerate(records):
+        if "raised" in record:
+            raise LearnerRaised(str(record["raised"]), str(record.get("message", "")),
+                                str(record.get("traceback", "")), f"{describe(index)}: {entry}()")
+    return [record.get("value") for record in records]
 
 
 def _check_value(entry, got, expected, why, where):

@@ -15,7 +15,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from grader.runner import limits, plain
+# plain (and with it torch) is imported only when a reply is read: the CLI starts the fork
+# server first, so that the server's torch import overlaps with this process's own.
+from grader.runner import limits
 from grader.runner.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge
 
 OUTPUT_CAP = 64 * 1024  # bytes of learner output kept (head and tail)
@@ -200,6 +202,8 @@ class Worker:
             if isinstance(exc, FrameTooLarge):
                 reason = f"{exc}; {reason}"
             raise WorkerGone(reason) from None
+        from grader.runner import plain
+
         try:
             message = plain.decode(payload)
         except Exception as exc:

@@ -87,14 +87,38 @@ def _call_probe(env: Env, entry: str, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _call_many_probe(env: Env, entry: str, calls: list) -> list:
+    """``entry(*args, **kwargs)`` for each ``[args, kwargs]`` in one round trip; a record per call
+    ({"value": v} or {"raised": type name, "value_error": bool, "message", "traceback"}), so the
+    parent can name the case that raised. NotImplementedError still means "not started"."""
+    fn = env.entry(entry)
+    workspace = os.path.abspath(env.config.get("workspace") or "/nonexistent")
+    records = []
+    for args, kwargs in calls:
+        try:
+            with env.learner():
+                value = fn(*args, **kwargs)
+        except NotImplementedError:
+            raise
+        except Exception as exc:
+            records.append({"raised": type(exc).__name__, "value_error": isinstance(exc, ValueError),
+                            "message": str(exc)[:2000], "traceback": learner_traceback(exc, workspace)})
+        else:
+            records.append({"value": value})
+    return records
+
+
+_BUILTIN_PROBES = {"call": _call_probe, "call_many": _call_many_probe}
+
+
 def _resolve_probe(name: str):
-    if name == "call":
-        return _call_probe
+    if name in _BUILTIN_PROBES:
+        return _BUILTIN_PROBES[name]
     module_name, _, function = name.partition(":")
     return getattr(importlib.import_module(module_name), function)
 
 
-def _learner_traceback(exc: BaseException, workspace: str) -> str:
+def learner_traceback(exc: BaseException, workspace: str) -> str:
     """The traceback trimmed to frames in the learner's own files."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if os.path.abspath(f.filename).startswith(workspace)]
@@ -127,7 +151,7 @@ def _describe_exception(exc: BaseException, workspace: str) -> dict:
     except Exception:
         message = "<str() of the exception failed>"
     return {"status": "raised", "exc_type": type(exc).__name__, "message": message,
-            "traceback": _learner_traceback(exc, workspace)}
+            "traceback": learner_traceback(exc, workspace)}
 
 
 def _import_learner(path: str):
@@ -154,7 +178,7 @@ def _handle(env: Env, request: dict, workspace: str) -> dict:
     reply = {"status": "ok", "value": plain.to_plain(value), "findings": env.findings,
              "seconds": seconds}
     if request.get("return_args"):
-        reply["args_after"] = plain.to_plain(list(args[1:] if request["probe"] == "call" else args))
+        reply["args_after"] = plain.to_plain(list(args[1:] if request["probe"] in _BUILTIN_PROBES else args))
     return reply
 
 
