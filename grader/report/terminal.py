@@ -29,8 +29,11 @@ def problem_line(problem: ProblemResult, verbose: bool = False) -> str:
              f"[dim]{problem.score}/{problem.max_score}[/] {label} [dim]({problem.duration_s:.1f}s)[/]"]
     if problem.message and problem.status != "not_started":
         lines.append("    " + escape(_clip(problem.message)).replace("\n", "\n    "))
+    # Checks left unrun by a crash or timeout carry the problem's own message: say it once.
+    unrun = problem.message.splitlines()[0] if problem.message else None
     for check in problem.checks:
-        show = verbose or (check.status in ("failed", "error") and problem.status != "not_started")
+        show = verbose or (check.status in ("failed", "error") and problem.status != "not_started"
+                           and check.message != unrun)
         if not show:
             continue
         symbol, colour = SYMBOLS.get(check.status, ("?", "white"))
