@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from importlib import resources
 from pathlib import Path
 
 from grader import config
@@ -30,8 +29,8 @@ def _packaged(kind: str) -> Path:
     root = checkout_root()
     if root is not None:
         return root / kind
-    package = {"problems": "grader._stubs", "solutions": "grader._solutions"}[kind]
-    return Path(str(resources.files(package)))
+    # In a wheel, pyproject.toml maps problems/ and solutions/ to these folders of the package.
+    return _PACKAGE_ROOT / {"problems": "_stubs", "solutions": "_solutions"}[kind]
 
 
 def stubs_dir() -> Path:
@@ -79,8 +78,7 @@ def pristine_stub(spec: ProblemSpec) -> str:
                                   check=True, capture_output=True, text=True).stdout
         except (OSError, subprocess.CalledProcessError):
             pass
-    return (Path(str(resources.files("grader._stubs"))) / spec.filename).read_text() \
-        if root is None else (root / "problems" / spec.filename).read_text()
+    return (stubs_dir() / spec.filename).read_text()
 
 
 def init(target: Path, specs: list[ProblemSpec]) -> list[Path]:
