@@ -110,11 +110,14 @@ def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_f
     out = terminal.console()
     out.print(f"[dim]Grading {path} on {options.device} (seed {options.seed})[/]")
     run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(path))
+    progress = terminal.Progress(out, verbose, options.time_scale)
     try:
-        run = grading.grade(specs, path, options, server=server,
-                            on_result=lambda p: out.print(terminal.problem_line(p, verbose)))
+        run = grading.grade(specs, path, options, server=server, on_start=progress.start,
+                            on_result=progress.done)
     except Exception as exc:  # the grader itself failed: still leave valid report files
         import traceback
+
+        progress.stop()
 
         run.internal_error = "".join(traceback.format_exception(exc))
     finally:

@@ -82,5 +82,30 @@ def next_steps(run: RunResult, all_ids: list[str]) -> str:
     return "\n".join(lines)
 
 
+class Progress:
+    """While a problem grades, a live line on a terminal (training takes up to a minute): which
+    problem, its kind of checks, and its time limit; then the problem's result line."""
+
+    def __init__(self, out: Console, verbose: bool, time_scale: float):
+        self.out, self.verbose, self.time_scale = out, verbose, time_scale
+        self._status = None
+
+    def start(self, spec) -> None:
+        kinds = sorted({c.kind for c in spec.checks} - {"correctness"})
+        what = f" ({', '.join(kinds)} checks)" if kinds else ""
+        self._status = self.out.status(
+            f"grading {spec.id}_{spec.name}{what}, limit {spec.time_limit_s * self.time_scale:.0f} s ...")
+        self._status.start()
+
+    def stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def done(self, problem: ProblemResult) -> None:
+        self.stop()
+        self.out.print(problem_line(problem, self.verbose))
+
+
 def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
