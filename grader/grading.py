@@ -159,8 +159,9 @@ def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
                 on_start(spec)
             try:
                 result = grade_problem(spec, workspace, options, server)
-            except GraderBug as bug:
-                run.internal_error = str(bug)
+            except Exception as bug:  # a GraderBug, or anything else: keep the other problems
+                detail = str(bug) if isinstance(bug, GraderBug) else "".join(traceback.format_exception(bug))
+                run.internal_error = f"{spec.id}: {detail}"
                 result = ProblemResult(id=spec.id, name=spec.name, question=spec.question,
                                        status="error", checks=_not_run(spec.checks, "internal grader error"),
                                        message=f"internal grader error: {bug}")

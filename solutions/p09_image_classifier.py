@@ -13,12 +13,12 @@ build_model(in_channels, num_classes, image_size) -> nn.Module
 fit(model, images, labels, device, time_budget_s) -> nn.Module or None
     images float32 (N, C, H, W) in [0, 1], labels int64 (N,) in 0..num_classes-1; train in place
     (returning the model is optional). N is 5000. The grader stops the call when time_budget_s
-    (45 s on a CPU, times the run's --time-scale) plus a small grace has passed.
+    (60 s on a CPU, times the run's --time-scale) plus a small grace has passed.
 
 predict(model, images, device) -> Tensor
     images float32 (M, C, H, W) -> int64 labels (M,).
 
-Grading: held-out accuracy on 1000 fresh images >= 65%. A linear model on the pixels stays near
+Grading: held-out accuracy on 1000 fresh images >= 50%. A linear model on the pixels stays near
 chance (about 12%); a small CNN trained for 25 s on one CPU core reaches 73-88%.
 
 Example: predict(model, images[:2], "cpu") -> tensor([3, 7]) (int64, one label per image).

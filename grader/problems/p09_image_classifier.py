@@ -7,8 +7,10 @@ from grader.context import derive_seed
 from grader.data import shapes
 from grader.spec import Check, ProblemSpec
 
-BUDGET_S = 45.0  # on a CPU; scaled by --time-scale / CONVKATA_TIME_SCALE
-THRESHOLD = 0.65  # linear on pixels ~12%; plain max-pool CNN ~73%, reference ~88% (27 CPU-s, 1 thread)
+BUDGET_S = 60.0  # on a CPU; scaled by --time-scale / CONVKATA_TIME_SCALE
+THRESHOLD = 0.50  # linear on pixels ~12%; plain max-pool CNN ~73%, reference ~88% (27 CPU-s, 1 thread):
+# halfway between the linear model and a plain CNN, so neither a busy grader nor a lucky linear
+# model decides the verdict
 TRAIN, HELD_OUT, SIZE = 5000, 1000, 32
 
 
@@ -44,5 +46,5 @@ SPEC = ProblemSpec(
         "Flips and 90-degree rotations do not change these classes: augmenting with them is free "
         "data. Decay the learning rate to near zero by the end of the time you allow yourself.",
     ),
-    time_limit_s=150.0,  # budget 45 + grace 6.75 + predict 30, data generation and transfer, slack
+    time_limit_s=170.0,  # budget 60 + grace 9 + predict 30, data generation and transfer, slack
 )

@@ -67,3 +67,34 @@ def foreign_description(value) -> str:
     if is_foreign(value):
         return str(value[FOREIGN])
     return describe_type(value)
+
+
+MAX_DEPTH = 40
+MAX_NODES = 1_000_000
+
+
+def check_shape(value) -> str:
+    """Parent side: '' when ``value`` is a reasonable plain structure, else why not.
+
+    ``weights_only`` loading is iterative, so a forged reply can hold a list nested 200,000 deep
+    that would make any recursive walk (even ``str()``) crash the parent. Walk it iteratively
+    first and refuse what no honest answer returns."""
+    stack, nodes = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if nodes > MAX_NODES:
+            return f"more than {MAX_NODES} values"
+        if type(item) in (list, tuple):
+            stack.extend((v, depth + 1) for v in item)
+        elif type(item) is dict:
+            stack.extend((v, depth + 1) for v in item.values())
+            stack.extend((k, depth + 1) for k in item.keys())
+    return ""
+
+
+def text(value, cap: int = 4000) -> str:
+    """A string field of a reply: exactly a str, capped; anything else reads as empty."""
+    return value[:cap] if type(value) is str else ""

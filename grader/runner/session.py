@@ -112,15 +112,40 @@ class ForkServer:
             stdout=subprocess.DEVNULL, stderr=None, start_new_session=True)
         server_end.close()
         self.control = parent_end
+        self._answered = False
         self._lock = threading.Lock()
+
+    # The first answer waits for the server's torch import; later ones take milliseconds unless a
+    # learner stopped the server (SIGSTOP from a worker: same user), which must not hang the grader.
+    FIRST_ANSWER_S = 180.0
+    ANSWER_S = 15.0
 
     def _ask(self, request: dict, fds: list[int] = ()) -> dict:
         with self._lock:
-            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
-            answer = self.control.recv(1 << 16)
+            self.control.settimeout(self.ANSWER_S if self._answered else self.FIRST_ANSWER_S)
+            try:
+                socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+                answer = self.control.recv(1 << 16)
+            except (socket.timeout, OSError) as exc:
+                self._kill_server()  # the next spawn starts a fresh one
+                raise RuntimeError(f"the grader's fork server did not answer ({exc})") from None
         if not answer:
+            self._kill_server()
             raise RuntimeError("the grader's fork server stopped")
+        self._answered = True
         return json.loads(answer)
+
+    def _kill_server(self):
+        for target in (lambda: os.killpg(self.process.pid, signal.SIGKILL),
+                       lambda: self.process.kill()):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
 
     def _restart_if_dead(self):
         """A worker can kill the fork server (same user). Start a fresh one, so that one hostile
@@ -136,15 +161,22 @@ class ForkServer:
         self._start()
 
     def spawn(self, config: dict) -> "Worker":
-        self._restart_if_dead()
-        parent_sock, child_sock = socket.socketpair()
-        read_fd, write_fd = os.pipe()
-        try:
-            pid = self._ask({"op": "spawn", "config": config}, [child_sock.fileno(), write_fd])["pid"]
-        finally:
-            child_sock.close()
-            os.close(write_fd)
-        return Worker(self, pid, Channel(parent_sock), _OutputDrain(read_fd))
+        for attempt in (1, 2):  # a server a learner killed or stopped is replaced once
+            self._restart_if_dead()
+            parent_sock, child_sock = socket.socketpair()
+            read_fd, write_fd = os.pipe()
+            try:
+                pid = self._ask({"op": "spawn", "config": config}, [child_sock.fileno(), write_fd])["pid"]
+            except RuntimeError:
+                parent_sock.close()
+                os.close(read_fd)
+                if attempt == 2:
+                    raise
+                continue
+            finally:
+                child_sock.close()
+                os.close(write_fd)
+            return Worker(self, pid, Channel(parent_sock), _OutputDrain(read_fd))
 
     def wait_status(self, pid: int):
         return self._ask({"op": "wait", "pid": pid}).get("status")
@@ -209,13 +241,22 @@ class Worker:
         except Exception as exc:
             self.kill()
             raise BadReply(f"the worker's reply is not plain data ({type(exc).__name__})") from None
+        problem = plain.check_shape(message)
+        if problem:
+            self.kill()
+            raise BadReply(f"the worker's reply is {problem}")
         if type(message) is not dict or type(message.get("status")) is not str:
             self.kill()
             raise BadReply("the worker's reply has the wrong shape")
         return message
 
     def hello(self, deadline: float) -> dict:
-        return self._receive(deadline)
+        """The worker's first message: ready, or why the learner's file could not be imported
+        (only capped strings are kept: it may have been written by the learner's code)."""
+        from grader.runner import plain
+
+        raw = self._receive(deadline)
+        return {key: plain.text(raw.get(key)) for key in ("status", "phase", "exc_type", "message", "traceback")}
 
     def request(self, message: dict, deadline: float) -> Reply:
         try:
@@ -224,15 +265,18 @@ class Worker:
             self.kill()
             raise WorkerGone(self.exit_description) from None
         raw = self._receive(deadline)
+        from grader.runner import plain
+
         findings = raw.get("findings") if type(raw.get("findings")) is dict else {}
         banned = findings.get("banned") if type(findings.get("banned")) is dict else {}
         tamper = findings.get("tamper") if type(findings.get("tamper")) is list else []
         seconds = raw.get("seconds")
         return Reply(
             status=raw["status"], value=raw.get("value"), args_after=raw.get("args_after"),
-            banned={str(k): str(v) for k, v in banned.items()}, tamper=[str(t) for t in tamper],
-            exc_type=str(raw.get("exc_type", "")), message=str(raw.get("message", "")),
-            traceback=str(raw.get("traceback", "")),
+            banned={plain.text(k, 200): plain.text(v, 500) for k, v in list(banned.items())[:50]},
+            tamper=[plain.text(t, 500) for t in tamper[:20]],
+            exc_type=plain.text(raw.get("exc_type"), 200), message=plain.text(raw.get("message")),
+            traceback=plain.text(raw.get("traceback")),
             seconds=float(seconds) if type(seconds) in (int, float) else 0.0)
 
     def kill(self):

@@ -3,7 +3,7 @@
 # message: was still running
 # options: time_scale=0.2
 """A CNN trained for a fixed 1000 epochs whatever the budget. Graded with a time scale of 0.2
-(a 9 s budget) by tests/test_corpus.py."""
+(a 12 s budget) by tests/test_corpus.py."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
