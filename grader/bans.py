@@ -37,7 +37,17 @@ POOL_PY = {name: _POOL for name in (
     "fractional_max_pool2d",
 )}
 
+# The lists name the usual routes; the patterns catch the rest of each family, whatever the
+# namespace (aten::conv_tbc, aten::slow_conv3d_forward, mkldnn::_convolution_pointwise,
+# quantized::conv2d, aten::max_pool3d_with_indices, aten::unfold_copy...). Matched against the
+# full op name and the bare Python name. "conv" alone would also match aten::convert_*.
+CONV_PATTERN = {r"(?:^|::|_)(?:conv(?:olution|_tbc|_transpose\dd|_depthwise\dd|\dd)|slow_conv|thnn_conv)": _CONV}
+UNFOLD_PATTERN = {r"(?:^|::)(?:im2col|col2im|unfold)": _IM2COL}
+POOL_PATTERN = {r"pool": _POOL}
+
 # p01, p11, p12, p13, p14: no convolution, no unfold/im2col, no pooling kernels.
-NAIVE = BannedOps(aten={**CONV_ATEN, **UNFOLD_ATEN, **POOL_ATEN}, python={**CONV_PY, **UNFOLD_PY, **POOL_PY})
+NAIVE = BannedOps(aten={**CONV_ATEN, **UNFOLD_ATEN, **POOL_ATEN}, python={**CONV_PY, **UNFOLD_PY, **POOL_PY},
+                  patterns={**CONV_PATTERN, **UNFOLD_PATTERN, **POOL_PATTERN})
 # p07: no convolution kernels, no unfold (an as_strided im2col is the intended route).
-FAST = BannedOps(aten={**CONV_ATEN, **UNFOLD_ATEN}, python={**CONV_PY, **UNFOLD_PY})
+FAST = BannedOps(aten={**CONV_ATEN, **UNFOLD_ATEN}, python={**CONV_PY, **UNFOLD_PY},
+                 patterns={**CONV_PATTERN, **UNFOLD_PATTERN})

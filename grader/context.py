@@ -112,7 +112,7 @@ class Context:
         worker = worker or self.learner_worker()
         bans = self.spec.banned if banned is None else banned
         request = {"op": "probe", "probe": probe, "args": list(args), "kwargs": kwargs,
-                   "banned": {"aten": dict(bans.aten), "python": dict(bans.python)},
+                   "banned": bans.as_plain(),
                    "return_args": True}
         deadline = self.deadline
         if timeout_s is not None:
@@ -133,7 +133,7 @@ class Context:
             names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
             raise Fail(f"{what} called a forbidden op: {names}")
         if reply.tamper:
-            raise Fail(f"{what} switched off the grader's op detection: {reply.tamper[0]}")
+            raise Fail(f"{what} went around the grader's op detection: {reply.tamper[0]}")
         sent = list(args[1:]) if probe in ("call", "call_many") else list(args)
         self._check_unchanged(sent, reply.args_after, arg_names, what)
         return reply.value

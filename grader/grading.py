@@ -102,6 +102,9 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         # on a GPU the memory limit is left to the device and the machine's own limits.
         "memory_mb": 0 if options.device == "cuda" else options.memory_mb, "threads": options.threads,
         "env": dict(spec.worker_env.get(options.device, {})),
+        # The import runs under the problem's bans too: a thread or child process started there
+        # would otherwise escape both signals of the guard.
+        "banned": spec.banned.as_plain(),
         "reimport": list(spec.worker_reimport) if spec.worker_env.get(options.device) else [],
     }, seed=options.seed, device=options.device, deadline=start + limit,
         time_scale=options.time_scale, speed=options.speed)

@@ -16,6 +16,9 @@ Write class DepthwiseSeparableConv2d(nn.Module):
 
 Constraints: use those two submodule names (the grader reads their settings and weights); any
 nn.Conv2d settings that give this layer are fine. bias=False means neither conv has a bias.
+Speed is checked too: on a 256->256-channel 3x3 layer the forward must take at most 0.6x the time
+of a standard nn.Conv2d with the same channels and kernel (timed by the grader; on a GPU, its
+own threshold).
 
 Example (by hand): in_channels=2, out_channels=4, kernel_size=3, depth_multiplier=1, bias=True:
 depthwise has 2*9 + 2 = 20 parameters, pointwise 2*4 + 4 = 12, 32 in all; a standard

@@ -15,7 +15,8 @@ conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1)
 
 Constraints: no autograd (torch.autograd.grad, Tensor.backward, torch.func, forward-mode AD),
 no convolution kernels (F.conv2d, F.conv_transpose2d, torch.nn.grad), no unfold/im2col. Loops,
-slicing, einsum/matmul and F.pad are fine. The grader detects the forbidden calls.
+slicing, as_strided window views, einsum/matmul and F.pad are fine. The grader detects the
+forbidden calls.
 
 Example (work it by hand): x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] (N = C = 1), weight = a 2x2
 kernel, stride 1, grad_out = [[1, 0], [0, 0]] (only out[0, 0] matters):

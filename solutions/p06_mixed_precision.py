@@ -9,8 +9,9 @@ autocast_dtype(device_type) -> torch.dtype
 make_scaler(device_type, dtype) -> torch.amp.GradScaler
     a GradScaler for that device, enabled only when dtype is torch.float16.
 train_step(model, inputs, targets, loss_fn, optimizer, scaler, dtype) -> float
-    one step: forward and loss under torch.autocast(device_type=inputs.device.type, dtype=dtype);
-    scaled backward; unscale; clip the gradient norm to 1.0; optimizer step through the scaler;
+    one step, from zeroed gradients (clear them first: the grader calls train_step on its own);
+    forward and loss under torch.autocast(device_type=inputs.device.type, dtype=dtype); scaled
+    backward; unscale; clip the gradient norm to 1.0; optimizer step through the scaler;
     scaler update. Returns the (unscaled) loss as a Python float.
 train(model, loader, epochs, device) -> list[float]
     train a classifier (logits (N, classes), int64 labels: use cross-entropy) for `epochs` epochs

@@ -197,6 +197,9 @@ def _compare_update(state, got, ref_state, where, grad_norm, clipping_expected):
     elif clipping_expected and ratio > 1.5:
         why = (f"the update is {ratio:.3g}x the reference's, about the unclipped gradient norm "
                f"({grad_norm:.3g}): clip the unscaled gradients to norm {MAX_NORM}")
+    elif ratio > 1:
+        why = (f"the update is {ratio:.3g}x the reference's size: often gradients left over from the "
+               "previous call (train_step must start from zeroed gradients)")
     else:
         why = f"the update is {ratio:.3g}x the reference's size"
     raise Fail(f"{where}: the parameters after train_step() differ from the reference AMP step by a "

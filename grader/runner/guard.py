@@ -20,6 +20,7 @@ still computed by the parent from the returned values.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ TAMPER_CALLS = frozenset({
 # Audit events that switch detection off or reach under it (ctypes can do either).
 AUDIT_TAMPER = frozenset({"sys.setprofile", "sys.settrace", "sys._setprofileallthreads",
                           "sys._settraceallthreads"})
+# A child process is out of reach of both signals: it could run any forbidden kernel unseen.
+AUDIT_PROCESS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec",
+                           "subprocess.Popen", "os.system", "pty.spawn"})
 _audit_stack: list = []  # Findings of the guarded stretches now running (innermost last)
 _audit_installed = False
 
@@ -48,13 +52,26 @@ def _audit(event: str, args) -> None:
     if not _audit_stack:
         return
     what = None
-    if event in AUDIT_TAMPER or event.startswith("ctypes."):
+    if event in AUDIT_PROCESS:
+        what = f"started a child process ({event}), whose work no signal can see"
+    elif event in AUDIT_TAMPER or event.startswith("ctypes."):
+        if event == "sys.setprofile" and _from_thread_bootstrap():
+            return  # a new thread installing the hook threading.setprofile gave it: our own
         what = event
     elif event == "open" and args and isinstance(args[0], str) and args[0].endswith("/mem") \
             and args[0].startswith("/proc/"):
         what = f"open({args[0]!r})"
     if what is not None:
         _audit_stack[-1].tamper.append(f"{what} (seen by the audit hook)")
+
+
+def _from_thread_bootstrap() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "_bootstrap_inner":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def install_audit_hook() -> None:
@@ -67,10 +84,33 @@ def install_audit_hook() -> None:
 
 @dataclass(frozen=True)
 class BannedOps:
-    """aten op names (without overload) and Python-visible C function names, each with a reason."""
+    """aten op names (without overload) and Python-visible C function names, each with a reason;
+    ``patterns`` (regex -> reason) also catch ops no list names (``aten::conv_tbc``,
+    ``mkldnn::_convolution_pointwise``, 3-d pooling...): they are matched against both kinds of
+    name."""
 
     aten: dict = field(default_factory=dict)  # "aten::convolution" -> reason
     python: dict = field(default_factory=dict)  # "conv2d" -> reason
+    patterns: dict = field(default_factory=dict)  # r"(?:^|::|_)conv(?:olution|\dd)" -> reason
+
+    def __bool__(self) -> bool:
+        return bool(self.aten or self.python or self.patterns)
+
+    def reason(self, name: str, exact: dict) -> str | None:
+        """Why ``name`` is forbidden (exact list first, then the patterns), or None."""
+        found = exact.get(name)
+        if found is None and self.patterns:
+            cache = _pattern_cache.setdefault(id(self.patterns), {})
+            if name not in cache:
+                cache[name] = next((why for rx, why in self.patterns.items() if re.search(rx, name)), None)
+            found = cache[name]
+        return found
+
+    def as_plain(self) -> dict:
+        return {"aten": dict(self.aten), "python": dict(self.python), "patterns": dict(self.patterns)}
+
+
+_pattern_cache: dict = {}
 
 
 @dataclass
@@ -86,11 +126,12 @@ class _DispatchWatcher(TorchDispatchMode):
     def __init__(self, banned: BannedOps, findings: Findings):
         super().__init__()
         self._banned = banned.aten
+        self._owner = banned
         self._findings = findings
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func._schema.name
-        reason = self._banned.get(name)
+        reason = self._owner.reason(name, self._banned)
         if reason is not None:
             self._findings.banned.setdefault(name, reason)
         return func(*args, **(kwargs or {}))
@@ -116,15 +157,16 @@ class Guard:
             if code.co_name == "__call__" and code.co_filename.endswith("_ops.py"):
                 op = frame.f_locals.get("self")
                 name = getattr(op, "_name", None)
-                if isinstance(name, str) and name in self.banned.aten:
-                    self.findings.banned.setdefault(name, self.banned.aten[name])
+                reason = self.banned.reason(name, self.banned.aten) if isinstance(name, str) else None
+                if reason is not None:
+                    self.findings.banned.setdefault(name, reason)
             return
         if event != "c_call":
             return
         name = getattr(arg, "__name__", None)
         if name is None:
             return
-        reason = self.banned.python.get(name)
+        reason = self.banned.reason(name, self.banned.python)
         if reason is not None:
             self.findings.banned.setdefault(name, reason)
             return
@@ -134,11 +176,22 @@ class Guard:
             what = name if name in TAMPER_CALLS else f"{owner}.{name}"
             self.findings.tamper.append(f"called {what} at {where}")
 
+    def _other_threads(self, when: str) -> None:
+        # The dispatch mode is per thread and threading.setprofile reaches only threads started
+        # inside the guard: a thread started earlier (at import, say) could run forbidden ops
+        # unseen, and one still running afterwards could change results. Neither is needed.
+        others = [t for t in sys._current_frames() if t != threading.get_ident()]
+        if others:
+            self.findings.tamper.append(
+                f"{len(others)} other Python thread(s) of your code were running {when} the graded "
+                "call; the grader cannot watch them (join your threads before returning)")
+
     def __enter__(self) -> Findings:
-        self._mode = _DispatchWatcher(self.banned, self.findings) if self.banned.aten else None
+        self._mode = _DispatchWatcher(self.banned, self.findings) if (self.banned.aten or self.banned.patterns) else None
         if self._mode is not None:
             self._mode.__enter__()
-        if self.banned.python or self.banned.aten:
+        if self.banned:
+            self._other_threads("before")
             self._previous_profile = sys.getprofile()
             threading.setprofile(self._hook)
             sys.setprofile(self._hook)
@@ -146,7 +199,8 @@ class Guard:
         return self.findings
 
     def __exit__(self, *exc) -> bool:
-        if self.banned.python or self.banned.aten:
+        if self.banned:
+            self._other_threads("after")
             if _audit_stack and _audit_stack[-1] is self.findings:
                 _audit_stack.pop()  # before our own setprofile below
             else:

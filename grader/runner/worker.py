@@ -51,6 +51,7 @@ class Env:
         self.state: dict = {}
         self.findings = {"banned": {}, "tamper": []}
         self.banned = BannedOps()
+        self.import_findings = None
 
     def learner(self) -> Guard:
         """Wrap every stretch of learner code in ``with env.learner():``."""
@@ -164,6 +165,9 @@ def _import_learner(path: str):
 
 def _handle(env: Env, request: dict, workspace: str) -> dict:
     env.findings = {"banned": {}, "tamper": []}
+    if env.import_findings is not None:  # what the learner's import did counts against every call
+        env.findings["banned"].update(env.import_findings.banned)
+        env.findings["tamper"].extend(f"at import: {t}" for t in env.import_findings.tamper)
     env.banned = BannedOps(**request.get("banned", {}))
     probe = _resolve_probe(request["probe"])
     args, kwargs = request.get("args", []), request.get("kwargs", {})
@@ -209,12 +213,15 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     channel = Channel(socket.socket(fileno=sock_fd))
     workspace = os.path.abspath(config.get("workspace") or "/nonexistent")
     module = None
+    import_findings = None
     path = config.get("module_path")
     if path:
         sys.path.insert(0, os.path.dirname(path))
         try:
-            with Guard(BannedOps()):
+            import_guard = Guard(BannedOps(**config.get("banned", {})))
+            with import_guard:
                 module = _import_learner(path)
+            import_findings = import_guard.findings
             hello = {"status": "ready"}
         except BaseException as exc:
             hello = _describe_exception(exc, workspace)
@@ -225,6 +232,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     if hello["status"] != "ready":
         return 0
     env = Env(module, config)
+    env.import_findings = import_findings
     while True:
         try:
             request = pickle.loads(channel.recv())

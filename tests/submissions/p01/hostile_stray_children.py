@@ -1,8 +1,10 @@
-# expected: passed
+# expected: failed
+# message: child process
 # Correct answers, but at import it leaves processes behind: a plain child that sleeps, and a
 # daemon that calls setsid, forks twice and execs sleep with an empty environment (out of the
 # worker's process group, without the run's token in its environment). Their pids go to
-# strays.pids beside this file; nothing of them may survive the problem.
+# strays.pids beside this file; nothing of them may survive the problem. Starting a process is
+# itself a failure on a problem with forbidden ops: what a child computes, no signal can see.
 import os
 
 import torch
