@@ -34,6 +34,8 @@ baseline's per-call overhead.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -222,7 +224,7 @@ def speed_go(env, key: str, index: int, value: float, picks: list) -> dict:
     """The timed call: perturb one input element (O(1)), call, read a few output values."""
     slot = env.state[key]
     slot["inputs"]["x"].view(-1)[index] = value
-    event_s = None
+    event_s = cpu_s = None
     with torch.no_grad():
         if slot["device"] == "cuda":
             _fix_tf32()
@@ -235,14 +237,18 @@ def speed_go(env, key: str, index: int, value: float, picks: list) -> dict:
             torch.cuda.synchronize()
             event_s = start.elapsed_time(end) / 1000.0
         else:
+            cpu_start = time.thread_time()
             out = slot["call"]()
+            cpu_s = time.thread_time() - cpu_start
     slot["out"] = out
     sample = None
     if type(out) is torch.Tensor and out.numel():
         flat = out.reshape(-1)
         sample = flat[torch.tensor([int(p * flat.numel()) for p in picks], dtype=torch.long,
                                    device=flat.device)].cpu()
-    return {"sample": sample, "event_s": event_s}
+    # cpu_s: read by the parent from the trusted baseline only (one intra-op thread: the calling
+    # thread does the work), to see whether something stopped or starved it while it was timed.
+    return {"sample": sample, "event_s": event_s, "cpu_s": cpu_s}
 
 
 def speed_finish(env) -> None:
@@ -264,15 +270,28 @@ def speed_fetch(env, key: str, which: str = "out"):
 
 # -- parent side -------------------------------------------------------------------------------
 class _Side:
-    """One worker's view of one case: prepare, timed go, untimed fetch."""
+    """One worker's view of one case: prepare, timed go, untimed fetch.
 
-    def __init__(self, ctx, worker, key: str, learner: bool, what: str):
+    ``pause``: the learner's worker, frozen (SIGSTOP to its process group) while this side's
+    timed call runs, so learner threads or children cannot slow the baseline down (or stop it)
+    while it is timed."""
+
+    def __init__(self, ctx, worker, key: str, learner: bool, what: str, pause=None):
         self.ctx, self.worker, self.key, self.learner, self.what = ctx, worker, key, learner, what
+        self.pause = pause
 
     def probe(self, name: str, *args, timeout_s=None):
-        # The learner's side keeps the problem's bans: a forbidden op in a timed call fails too.
-        return self.ctx.probe(f"{PROBE}:{name}", *args, worker=self.worker, timeout_s=timeout_s,
-                              banned=None if self.learner else NO_BANS, what=self.what)
+        if self.pause is not None:
+            # Freeze the learner, then make sure the baseline runs (a learner may have stopped it).
+            _signal_group(self.pause.pid, signal.SIGSTOP)
+            _signal_group(self.worker.pid, signal.SIGCONT)
+        try:
+            # The learner's side keeps the problem's bans: a forbidden op in a timed call fails too.
+            return self.ctx.probe(f"{PROBE}:{name}", *args, worker=self.worker, timeout_s=timeout_s,
+                                  banned=None if self.learner else NO_BANS, what=self.what)
+        finally:
+            if self.pause is not None:
+                _signal_group(self.pause.pid, signal.SIGCONT)
 
     def go(self, index: int, value: float, picks: list, timeout_s=None) -> tuple[float, dict]:
         start = time.perf_counter()
@@ -283,6 +302,18 @@ class _Side:
         start = time.perf_counter()
         value = self.probe("speed_fetch", self.key, which)
         return value, time.perf_counter() - start
+
+
+def _signal_group(pid: int, sig) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# A baseline call whose wall time exceeds its own CPU time by this much was stopped or starved
+# while timed (by a learner's stray process, or the machine): the pair is timed again.
+DISTURBED_FACTOR, DISTURBED_SLACK_S, MAX_DISTURBED = 3.0, 0.010, 20
 
 
 def measure(ctx, cases, *, threshold: float, baseline_name: str, device: str = "cpu",
@@ -305,11 +336,13 @@ def measure(ctx, cases, *, threshold: float, baseline_name: str, device: str = "
     gen = torch.Generator().manual_seed(ctx.case_seed(0))
     m = Measurement(device=device)
     sides, out_numel, overhead, fetch_rows, last_base = {}, {}, {}, {}, {}
+    disturbed: list = []
     for i, case in enumerate(cases):
         seed = ctx.case_seed(i + 1)
         key = f"{ctx.spec.id}/{ctx.check_name}/{i}"
         lside = _Side(ctx, learner_worker, key, True, f"{_name(case.learner)} (speed check, {case.label})")
-        bside = _Side(ctx, baseline_worker, key, False, f"the baseline {baseline_name}")
+        bside = _Side(ctx, baseline_worker, key, False, f"the baseline {baseline_name}",
+                      pause=learner_worker)
         linfo = lside.probe("speed_prepare", key, case.learner, case.inputs, seed, device, None,
                             threads)
         reference = case.reference
@@ -362,6 +395,15 @@ def measure(ctx, cases, *, threshold: float, baseline_name: str, device: str = "
             expected, b_fetch = bside.fetch()
         _verify(got, expected, l_reply, picks, label)
         out_numel[label] = expected.numel()
+        cpu_s = b_reply.get("cpu_s") if type(b_reply) is dict else None
+        if device != "cuda" and type(cpu_s) is float and b_wall > DISTURBED_FACTOR * cpu_s + DISTURBED_SLACK_S:
+            disturbed.append(label)
+            if len(disturbed) > MAX_DISTURBED:
+                raise Fail(f"the baseline {baseline_name} was stopped or starved while it was timed "
+                           f"{len(disturbed)} times (wall time far above its CPU time): the timing "
+                           f"cannot be trusted, so the check fails ({_where(m)})")
+            return  # this pair does not count
+
         if device == "cuda":
             b_time = float(b_reply["event_s"])
             overhead.setdefault(label, []).append(b_wall - b_time)
