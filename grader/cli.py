@@ -79,14 +79,17 @@ def run(ids, solutions, workspace, device, seed, json_path, junit, gradescope, g
 def run_command(*, ids=(), solutions=False, workspace=None, device="auto", seed=None, reports=None,
                 speed=True, fail_fast=False, time_scale=None, memory_mb=None, verbose=False) -> int:
     """Grade and report; returns the exit code. Report files are written whatever happens."""
+    from grader.runner import limits
     from grader.runner.session import ForkServer
 
+    limits.adopt_orphans()  # nothing a learner starts outlives this command
     server = ForkServer()  # start importing torch in the server while this process does too
     try:
         return _run(server, ids, solutions, workspace, device, seed, reports or {}, speed,
                     fail_fast, time_scale, memory_mb, verbose)
     finally:
         server.close()
+        limits.kill_descendants(os.getpid())
 
 
 def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_fast, time_scale,
@@ -96,6 +99,7 @@ def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_f
     from grader.report import terminal
     from grader.report.writers import WRITERS
     from grader.results import RunResult
+    from grader.runner import limits
 
     specs = _specs(ids)
     path = _workspace(workspace, solutions)
@@ -118,9 +122,11 @@ def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_f
         import traceback
 
         progress.stop()
-
         run.internal_error = "".join(traceback.format_exception(exc))
     finally:
+        # Nothing of the learner's may be alive while the reports are written (or after).
+        server.close()
+        limits.kill_descendants(os.getpid())
         for name, target in reports.items():
             if target:
                 try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import grading, registry
+from grader.runner import limits
 from grader.runner.session import ForkServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +25,30 @@ def _isolated_state(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def server():
+    # Like the CLI, this process adopts orphans, so a hostile submission's detached daemon that
+    # killed the fork server lands here and is killed after its problem (see grade_file).
+    limits.adopt_orphans()
     fork_server = ForkServer()
     yield fork_server
     fork_server.close()
+
+
+def kill_adopted_orphans(keep: int) -> None:
+    """Kill what a submission left re-parented to this test process (all but the fork server)."""
+    me = os.getpid()
+    for pid in limits._descendants(me, {me}):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me and pid != keep:
+            limits.kill_descendants(pid)
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (OSError, ChildProcessError):
+                pass
 
 
 @pytest.fixture
@@ -44,7 +66,10 @@ def grade_file(server, tmp_path):
             target.write_text(source)
         opts = grading.Options(seed=options.pop("seed", TEST_SEED), speed=options.pop("speed", False),
                                **options)
-        return grading.grade_problem(spec, workspace, opts, server)
+        try:
+            return grading.grade_problem(spec, workspace, opts, server)
+        finally:
+            kill_adopted_orphans(keep=server.process.pid)
 
     return _grade
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -148,3 +149,22 @@ def test_forged_result_files_are_overwritten(tmp_path):
     assert json.loads(out["classroom"].read_text())["status"] == "fail"
     assert "<testsuites" in out["junit"].read_text()
     assert "forged" not in out["md"].read_text()
+
+
+def test_a_daemon_that_kills_the_fork_server_dies_before_the_reports_are_written(tmp_path):
+    """The grader's command line adopts orphans (a subreaper) and kills everything below it
+    before it writes a report: a fully detached daemon can neither forge the file nor live on."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    shutil.copy(HOSTILE / "hostile_daemon_outlives_grader.py", ws / "p01_conv2d_naive.py")
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "grader", "run", "p01", "--workspace", str(ws),
+                           "--seed", "3", "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    alive = ws / "daemon.alive"
+    assert alive.exists(), "the daemon never ran: the test proves nothing"
+    stamp = alive.read_text()
+    time.sleep(0.5)
+    assert alive.read_text() == stamp, "the daemon outlived the grader"
+    data = json.loads(out.read_text())
+    assert data["schema"] == 1 and "forged" not in data and data["problems"][0]["status"] == "failed"
