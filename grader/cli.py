@@ -342,6 +342,9 @@ def batch(directory, ids, jobs, csv_path, out_dir, device, seed, no_speed, time_
             time_scale=config.time_scale(time_scale), memory_mb=config.memory_limit_mb(memory_mb))
     except ValueError as exc:
         raise Abort(str(exc), EXIT_USAGE) from None
+    from grader.runner import limits
+
+    limits.adopt_orphans()  # as in `run`: a detached learner process is killed before we exit
     root = Path(directory)
     total = len(batch_mod.submissions(root))
     click.echo(f"Grading {total} submissions in {root} (seed {options.seed}, {jobs} jobs)")
@@ -357,6 +360,7 @@ def batch(directory, ids, jobs, csv_path, out_dir, device, seed, no_speed, time_
         graded = batch_mod.batch(root, specs, options, jobs=jobs,
                                  csv_path=Path(csv_path) if csv_path else None,
                                  out_dir=Path(out_dir) if out_dir else None, on_done=done)
+    limits.kill_descendants(os.getpid())
     if any(g.run.internal_error for g in graded):
         sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK if all(g.run.all_passed for g in graded) else EXIT_FAILED)
