@@ -167,4 +167,4 @@ def test_a_daemon_that_kills_the_fork_server_dies_before_the_reports_are_written
     time.sleep(0.5)
     assert alive.read_text() == stamp, "the daemon outlived the grader"
     data = json.loads(out.read_text())
-    assert data["schema"] == 1 and "forged" not in data and data["problems"][0]["status"] == "failed"
+    assert data["schema"] == 1 and "forged" not in data and data["problems"][0]["status"] == "error"

@@ -105,13 +105,30 @@ def sweep(token: str, spare: set[int], rounds: int = 20, root: int | None = None
     """Kill every process carrying ``token``, and every descendant of ``root``, except ``spare``;
     repeat until none is left (a fork bomb keeps forking between two scans, so stop them first,
     then kill). Returns how many."""
-    killed = 0
-    for _ in range(rounds):
+    def targets():
         pids = set(_token_holders(token, spare))
         if root is not None:
             pids.update(_descendants(root, spare))
+        return pids
+
+    return _stop_then_kill(targets, rounds)
+
+
+def _stop_then_kill(targets, rounds: int = 20, empty_scans: int = 1) -> int:
+    """Until ``targets()`` is empty (at most ``rounds`` scans): SIGSTOP every pid, then SIGKILL
+    them, so a fork bomb cannot fork faster than it is killed. ``empty_scans``: how many empty
+    scans in a row end it (a process being re-parented or exec'd can be missed by one scan).
+    Returns how many were killed."""
+    killed, empty = 0, 0
+    for _ in range(rounds):
+        pids = targets()
         if not pids:
-            break
+            empty += 1
+            if empty >= empty_scans:
+                break
+            time.sleep(0.02)
+            continue
+        empty = 0
         for sig in (signal.SIGSTOP, signal.SIGKILL):
             for pid in pids:
                 try:
@@ -134,19 +151,7 @@ def adopt_orphans() -> None:
 def kill_descendants(root: int) -> int:
     """Stop, then kill, every living process below ``root`` (not ``root`` itself), repeatedly
     until none is left; then reap what became our zombies. Returns how many were killed."""
-    killed = 0
-    for _ in range(20):
-        pids = _descendants(root, {root})
-        if not pids:
-            break
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        killed += len(pids)
-        time.sleep(0.01)
+    killed = _stop_then_kill(lambda: _descendants(root, {root}), empty_scans=3)
     try:
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -222,7 +223,30 @@ class Worker:
         self.closed = False
         self.exit_description = ""
 
+    def _alive(self) -> bool:
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+
+    def _wait_for_reply(self, deadline: float) -> None:
+        """Wait until the socket is readable, watching that the worker still lives: a child it
+        forked may hold the socket open after the worker died, so EOF alone can come too late."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return  # channel.recv reports the timeout
+            if select.select([self.channel.sock], [], [], min(remaining, 0.25))[0]:
+                return
+            if not self._alive():
+                if select.select([self.channel.sock], [], [], 0)[0]:
+                    return  # it answered just before it went
+                self.kill()
+                raise WorkerGone(f"{self.exit_description} (a process it started kept its socket open)")
+
     def _receive(self, deadline: float) -> dict:
+        self._wait_for_reply(deadline)
         try:
             payload = self.channel.recv(deadline)
         except ChannelTimeout:

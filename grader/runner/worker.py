@@ -210,6 +210,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     os.environ.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
     _forget_modules(config.get("reimport") or ())
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
+    os.set_inheritable(sock_fd, False)  # a program the learner execs does not get the socket
     channel = Channel(socket.socket(fileno=sock_fd))
     workspace = os.path.abspath(config.get("workspace") or "/nonexistent")
     module = None

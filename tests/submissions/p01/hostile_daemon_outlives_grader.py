@@ -1,14 +1,14 @@
-# expected: failed
-# message: child process
+# expected: error
 # At import: a daemon that detaches completely (setsid, a double fork, an exec with an empty
-# environment, so it carries no run token), kills the fork server so it is not below it either,
-# and then keeps rewriting the file named after --json in the grader's command line, and writes
-# daemon.alive beside this file, for as long as it lives. tests/test_hostile.py runs this through
+# environment, so it carries no run token), kills the fork server, so that it is not below it
+# either (the worker dies with the server: this problem is an error), then keeps rewriting the
+# file named after --json in the grader's command line, and writes daemon.alive beside this file,
+# for as long as it lives. tests/test_hostile.py runs this through
 # the real command line: the grader must kill it before it writes its reports, so the reports
-# stay the grader's and daemon.alive stops changing. (In the corpus it simply fails: starting a
-# child process on a problem with forbidden ops is itself a failure.)
+# stay the grader's and daemon.alive stops changing.
 import os
 import sys
+import time
 
 import torch
 
@@ -16,6 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DAEMON = r'''
 import os, sys, time
 here, server = sys.argv[1], int(sys.argv[2])
+with open(os.path.join(here, "daemon.alive"), "w") as f:
+    f.write("started")
 try:
     os.kill(server, 9)
 except OSError:
@@ -46,6 +48,12 @@ if os.fork() == 0:
     if os.fork() == 0:
         os.execve(sys.executable, [sys.executable, "-c", DAEMON, HERE, str(server)], {})
     os._exit(0)
+# Stay in the import until the daemon has killed the fork server (which takes this worker with
+# it), so the verdict does not depend on timing: an error, the worker gone before answering.
+for _ in range(1000):
+    if not os.path.exists(f"/proc/{server}"):
+        break
+    time.sleep(0.01)
 
 
 def cross_correlate2d(image, kernel):
