@@ -64,10 +64,16 @@ def _workspace(workspace, solutions):
               help="Multiply every time limit and budget (or set CONVKATA_TIME_SCALE); e.g. 2 on half a CPU.")
 @click.option("--memory-mb", type=int, default=None,
               help="Memory allowance per worker in MiB (or CONVKATA_MEMORY_MB). Default 4096.")
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Where full MNIST was downloaded (or set CONVKATA_DATA_DIR); default: the cache dir.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check, not only failing ones.")
 def run(ids, solutions, workspace, device, seed, json_path, junit, gradescope, github_summary,
-        classroom, no_speed, fail_fast, time_scale, memory_mb, verbose):
+        classroom, no_speed, fail_fast, time_scale, memory_mb, data_dir, verbose):
     """Grade problems (all of them, or IDS like p01, 1 or conv2d_naive)."""
+    if data_dir:  # read by grader.config.data_dir() in this (trusted) process only
+        from grader import config
+
+        os.environ[config.DATA_ENV] = str(Path(data_dir).resolve())
     reports = {"json": json_path, "junit": junit, "gradescope": gradescope,
                "github_summary": github_summary, "classroom": classroom}
     code = run_command(ids=ids, solutions=solutions, workspace=workspace, device=device, seed=seed,

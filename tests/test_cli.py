@@ -119,3 +119,12 @@ def test_real_subprocess_and_module_entry(tmp_path):
 def test_doctor_runs():
     result = CliRunner().invoke(cli.main, ["doctor"])
     assert "torch" in result.output and result.exit_code in (0, 1)
+
+
+def test_data_dir_flag_points_the_grader_at_full_mnist(tmp_path, monkeypatch):
+    from grader import config
+
+    monkeypatch.setenv(config.DATA_ENV, "/nowhere")  # restored after the test
+    result = invoke("run", "p01", "--solutions", "--seed", "1", "--data-dir", str(tmp_path))
+    assert result.exit_code == 0
+    assert config.data_dir() == tmp_path.resolve()
