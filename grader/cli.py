@@ -172,7 +172,7 @@ def list_command(workspace):
         entry = statuses.get(spec.id, {})
         status = entry.get("status", "not graded")
         done += status == "passed"
-        symbol, colour = terminal.SYMBOLS.get(status, ("?", "dim"))
+        symbol, colour = terminal.SYMBOLS.get(status, ("·", "dim"))  # "not graded" yet
         score = f"{entry['score']}/{entry['max_score']}" if "score" in entry else f"-/{spec.max_score}"
         table.add_row(spec.id, spec.title, f"Q{spec.question}: {spec.question_text}",
                       f"[{colour}]{symbol} {status.replace('_', ' ')}[/]", score)
