@@ -1,7 +1,8 @@
 # expected: failed
 # failing: predict returns int64 labels
 # message: outside 0..9
-"""Labels 1..10 instead of 0..9 (an off-by-one in the class index)."""
+"""Labels 1..10 instead of 0..9 (an off-by-one in the class index). The "model" cycles through
+the classes, so label 10 always occurs whatever the seed or the weights' random start."""
 import torch
 import torch.nn as nn
 
@@ -16,4 +17,5 @@ def train_model(model, images, labels, device, time_budget_s):
 
 def predict(model, images, device):
     with torch.no_grad():
-        return model(images.float().unsqueeze(1) / 255).argmax(1) + 1
+        scores = model(images.float().unsqueeze(1) / 255)
+        return (scores.argmax(1) * 0 + torch.arange(len(images))) % 10 + 1
