@@ -87,8 +87,9 @@ def _descendants(root: int, spare: set[int]) -> list[int]:
     found, todo = [], list(children.get(root, []))
     while todo:
         pid = todo.pop()
-        if pid not in spare:
-            found.append(pid)
+        if pid in spare:
+            continue  # spared with everything below it
+        found.append(pid)
         todo.extend(children.get(pid, []))
     return found
 
@@ -148,10 +149,12 @@ def adopt_orphans() -> None:
     become_subreaper()
 
 
-def kill_descendants(root: int) -> int:
-    """Stop, then kill, every living process below ``root`` (not ``root`` itself), repeatedly
-    until none is left; then reap what became our zombies. Returns how many were killed."""
-    killed = _stop_then_kill(lambda: _descendants(root, {root}), empty_scans=3)
+def kill_descendants(root: int, keep: int | None = None) -> int:
+    """Stop, then kill, every living process below ``root`` (not ``root`` itself, nor ``keep``
+    and what is below it), repeatedly until none is left; then reap what became our zombies.
+    Returns how many were killed."""
+    spare = {root} if keep is None else {root, keep}
+    killed = _stop_then_kill(lambda: _descendants(root, spare), empty_scans=3)
     try:
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass
