@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from grader import probes
 from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised
 from grader.runner import plain
 from grader.runner.session import ForkServer, Worker, WorkerTimeout
@@ -102,13 +103,16 @@ class Context:
             raise Fail(f"{entry}(): the grader could not read back the results of its calls")
         return records
 
-    def probe(self, probe: str, *args, arg_names=None, timeout_s=None, banned=None, what=None,
+    def probe(self, probe, *args, arg_names=None, timeout_s=None, banned=None, what=None,
               worker: Worker | None = None, **kwargs):
-        """Run the grader function ``probe`` ("module:function") in the learner's worker.
+        """Run the worker-side function ``probe`` (a function of ``grader.probes``, or the built-in
+        "call"/"call_many") in the learner's worker, and return its plain value.
 
         ``timeout_s`` turns a slow call into a failed check (e.g. a training budget) instead of a
         problem timeout; the worker is then replaced for the checks that follow.
         """
+        if callable(probe):
+            probe = probes.wire_name(probe)
         worker = worker or self.learner_worker()
         bans = self.spec.banned if banned is None else banned
         request = {"op": "probe", "probe": probe, "args": list(args), "kwargs": kwargs,
