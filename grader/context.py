@@ -129,13 +129,13 @@ class Context:
                 raise Fail(f"{what} did not finish within its limit of {timeout_s:.0f} s",
                            measured=None) from None
             raise
+        if reply.banned:  # first: the worker refuses a forbidden op by raising, which may end the call
+            names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
+            raise Fail(f"{what} called a forbidden op: {names}")
         if reply.status == "not_implemented":
             raise LearnerNotImplemented(reply.message)
         if reply.status == "raised":
             raise LearnerRaised(reply.exc_type, reply.message, reply.traceback, what)
-        if reply.banned:
-            names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
-            raise Fail(f"{what} called a forbidden op: {names}")
         if reply.tamper:
             raise Fail(f"{what} went around the grader's op detection: {reply.tamper[0]}")
         sent = list(args[1:]) if probe in ("call", "call_many") else list(args)

@@ -11,20 +11,19 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from grader.bans import CONV_ATEN, autograd_family, forbid
 from grader.checks.cases import choice, describe_conv, randint, random_tensor
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
-from grader.problems.p12_conv_backward import AUTOGRAD_ENTRY_POINTS
 from grader.runner import plain
-from grader.runner.guard import BannedOps
 from grader.spec import Check, ProblemSpec
 
 _BY_HAND = "p10 asks for a hand-written backward; autograd may not compute it for you"
-BANNED = BannedOps(
-    # Calling ReLU's autograd node (grad_fn) by hand reaches this kernel; a hand-written mask does not.
-    aten={"aten::threshold_backward": "that is autograd's ReLU backward; apply the ReLU mask yourself"},
-    python={name: _BY_HAND for name in AUTOGRAD_ENTRY_POINTS},
-)
+# Autograd whole, but torch.nn.grad (conv's backward kernels) stays allowed: the engine's entry
+# points, every other *_backward kernel (threshold_backward is ReLU's node), and no autograd graph
+# through a convolution, so conv's grad_fn node cannot be built and called by hand.
+BANNED = forbid(autograd_family(_BY_HAND, allow_conv_backward=True,
+                                graph_ops=[name for name in CONV_ATEN if "backward" not in name]))
 _THIS = "grader.problems.p10_bias_activation"
 
 

@@ -5,24 +5,18 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.bans import NAIVE
+from grader.bans import CONV, POOL, UNFOLD, autograd_family, forbid
 from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
 from grader.checks.compare import compare
 from grader.checks.shrink import shrink
 from grader.checks.verdict import Fail, LearnerRaised, passed
 from grader.runner import plain
-from grader.runner.guard import BannedOps
 from grader.spec import Check, ProblemSpec
 
-# The C functions every autograd route ends in, as the guard's profile hook sees them:
-# torch.autograd.grad, Tensor.backward, torch.autograd.functional.* and torch.func.vjp/grad/jacrev
-# all reach Engine.run_backward; forward-mode AD (forward_ad, torch.func.jvp/jacfwd) needs
-# _enter_dual_level and _make_dual. Measured with sys.setprofile on torch 2.13.
-AUTOGRAD_ENTRY_POINTS = ("run_backward", "_make_dual", "_enter_dual_level",
-                         "_grad_increment_nesting", "_jvp_increment_nesting")
 _BY_HAND = "p12 asks for the gradients by hand, not from autograd"
-BANNED = BannedOps(aten=dict(NAIVE.aten),
-                   python={**NAIVE.python, **{name: _BY_HAND for name in AUTOGRAD_ENTRY_POINTS}})
+# The naive bans, and autograd whole: the engine's entry points, every *_backward kernel (also
+# when a grad_fn node is called by hand), and no graph through windows or products.
+BANNED = forbid(CONV, UNFOLD, POOL, autograd_family(_BY_HAND))
 
 ARG_NAMES = ("grad_out", "x", "weight")
 

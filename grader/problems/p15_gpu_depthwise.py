@@ -13,16 +13,15 @@ import math
 import torch
 import torch.nn.functional as F
 
-from grader.bans import CONV_ATEN, CONV_PY
+from grader.bans import CONV, forbid
 from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
 from grader.checks.compare import TOLERANCES, compare
 from grader.checks.verdict import Fail, Verdict, passed
-from grader.runner.guard import BannedOps
 from grader.spec import Check, ProblemSpec
 
 ENTRY = "depthwise_conv2d"
 PROBE = "grader.problems.p15_gpu_depthwise:"
-BANNED = BannedOps(aten=dict(CONV_ATEN), python=dict(CONV_PY))
+BANNED = forbid(CONV)
 
 
 # -- correctness: tiny cases, compared in the parent with F.conv2d(groups=C) in float64 ---------
@@ -155,7 +154,7 @@ def time_calls(env, shape, seeds, sample_index, learner):
         weight = torch.randn((c, 1, k, k), generator=gen, device=dev, dtype=dtype)
         env.state["flush"].zero_()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        with _DispatchWatcher(BANNED if learner else BannedOps(), findings):
+        with _DispatchWatcher(BANNED if learner else forbid(), findings):
             start.record()
             out = (fn(x, weight, None, stride=stride, padding=padding) if learner
                    else F.conv2d(x, weight, None, stride, padding, groups=c))
@@ -213,7 +212,7 @@ def gpu_speed(ctx):
             index = [randint(gen, 0, n * c * ho * wo - 1) for _ in range(SAMPLES)]
             mine = ctx.probe(PROBE + "time_calls", shape, seeds, index, True, what=f"{ENTRY}()")
             base = ctx.probe(PROBE + "time_calls", shape, seeds, index, False, worker=baseline,
-                             banned=BannedOps())
+                             banned=forbid())
             device_name = base["device_name"]
             for call, (got, want) in enumerate(zip(mine["samples"], base["samples"])):
                 if got is None:

@@ -87,14 +87,21 @@ class BannedOps:
     """aten op names (without overload) and Python-visible C function names, each with a reason;
     ``patterns`` (regex -> reason) also catch ops no list names (``aten::conv_tbc``,
     ``mkldnn::_convolution_pointwise``, 3-d pooling...): they are matched against both kinds of
-    name."""
+    name. Build them with ``grader.bans.forbid``, which always adds the family patterns.
+
+    ``aten`` and ``patterns`` are also refused process-wide by ``intercept`` (every overload, every
+    namespace, every computing key); ``autograd`` names ops through which no autograd graph may be
+    built (refused on the Autograd keys); ``foreign`` names other libraries' routines as
+    ``"module:attribute"`` (numpy, scipy), refused by wrappers."""
 
     aten: dict = field(default_factory=dict)  # "aten::convolution" -> reason
     python: dict = field(default_factory=dict)  # "conv2d" -> reason
     patterns: dict = field(default_factory=dict)  # r"(?:^|::|_)conv(?:olution|\dd)" -> reason
+    autograd: dict = field(default_factory=dict)  # "aten::as_strided" -> reason
+    foreign: dict = field(default_factory=dict)  # "numpy._core.multiarray:correlate2" -> reason
 
     def __bool__(self) -> bool:
-        return bool(self.aten or self.python or self.patterns)
+        return bool(self.aten or self.python or self.patterns or self.autograd or self.foreign)
 
     def reason(self, name: str, exact: dict) -> str | None:
         """Why ``name`` is forbidden (exact list first, then the patterns), or None."""
@@ -107,7 +114,8 @@ class BannedOps:
         return found
 
     def as_plain(self) -> dict:
-        return {"aten": dict(self.aten), "python": dict(self.python), "patterns": dict(self.patterns)}
+        return {"aten": dict(self.aten), "python": dict(self.python), "patterns": dict(self.patterns),
+                "autograd": dict(self.autograd), "foreign": dict(self.foreign)}
 
 
 _pattern_cache: dict = {}

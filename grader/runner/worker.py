@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional  # noqa: F401  (preloaded for learners)
 
 from grader import probes
-from grader.runner import limits, plain
+from grader.runner import intercept, limits, plain
 from grader.runner.channel import Channel, ChannelClosed
 from grader.runner.guard import BannedOps, Guard, install_audit_hook
 
@@ -41,6 +41,11 @@ def preload() -> None:
     # with banned aten ops. Importing it here runs no torch op and starts no thread.
     import torch._dynamo  # noqa: F401
     probes.preload_all()
+    # Look up, once, the ops the ban families match and the keys their kernels sit on, so that a
+    # learner's worker only registers its refusals (intercept.install).
+    from grader.bans import FAMILY_PATTERNS
+
+    intercept.preload(FAMILY_PATTERNS)
 
 
 class Env:
@@ -186,8 +191,12 @@ def _handle(env: Env, request: dict, workspace: str) -> dict:
         value = probe(env, *args, **kwargs)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from learner code too
         reply = _describe_exception(exc, workspace)
+        env.findings["banned"].update(intercept.drain())
         reply["findings"] = env.findings
         return reply
+    # Refusals from any thread or forked child since the last request (the dispatch mode only
+    # names what the calling thread did).
+    env.findings["banned"].update(intercept.drain())
     seconds = time.perf_counter() - start
     reply = {"status": "ok", "value": plain.to_plain(value), "findings": env.findings,
              "seconds": seconds}
@@ -228,11 +237,15 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     path = config.get("module_path")
     if path:
         sys.path.insert(0, os.path.dirname(path))
+        banned = BannedOps(**config.get("banned", {}))
+        if banned:  # the learner's worker only: the trusted baseline (no module_path) computes freely
+            intercept.install(banned, config.get("device", "cpu"))
         try:
-            import_guard = Guard(BannedOps(**config.get("banned", {})))
+            import_guard = Guard(banned)
             with import_guard:
                 module = _import_learner(path)
             import_findings = import_guard.findings
+            import_findings.banned.update(intercept.drain())
             hello = {"status": "ready"}
         except BaseException as exc:
             hello = _describe_exception(exc, workspace)

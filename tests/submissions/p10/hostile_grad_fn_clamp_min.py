@@ -1,0 +1,62 @@
+# expected: failed
+# failing: backward: grads of x and weight; backward: bias grad through the ReLU mask
+# message: autograd graph
+# Ban bypass (issue 13, route 7): autograd without the engine. The backward rebuilds the forward
+# on requires_grad copies, with the ReLU written as clamp_min(0), and calls the grad_fn nodes by
+# hand: ClampMinBackward0 ends in where/ge and ConvolutionBackward0 in convolution_backward, the
+# kernel torch.nn.grad uses (allowed in p10), so no forbidden kernel and no engine call is left
+# to name. The graph through the convolution is what p10 refuses.
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Conv2dBiasReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride=1, padding=0):
+        out = F.relu(F.conv2d(x, weight, bias, stride, padding))
+        ctx.save_for_backward(x, weight, bias)
+        ctx.stride, ctx.padding = stride, padding
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        saved = ctx.saved_tensors
+        with torch.enable_grad():
+            x, weight, bias = [t.detach().requires_grad_(True) for t in saved]
+            z = F.conv2d(x, weight, bias, ctx.stride, ctx.padding)
+            y = z.clamp_min(0)  # not F.relu: its node's kernel, threshold_backward, is named
+        g = y.grad_fn(grad_out)  # ClampMinBackward0: where(z >= 0, grad, 0)
+        return (*z.grad_fn(g), None, None)  # ConvolutionBackward0: autograd's conv backward
+
+
+def conv_bias_relu(x, weight, bias, stride=1, padding=0):
+    return Conv2dBiasReLU.apply(x, weight, bias, stride, padding)
+
+
+def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    # Eval-mode BN is a per-channel affine map: y = scale * (z - mean) + beta.
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    fused = copy.deepcopy(conv)  # keeps stride, padding, dilation, groups; leaves conv alone
+    with torch.no_grad():
+        fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+        fused.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
+    return fused
+
+
+def compose_linear_convs(w1, b1, w2, b2):
+    c2, c1, k2h, k2w = w2.shape
+    _, c0, k1h, k1w = w1.shape
+    w = w1.new_zeros(c2, c0, k1h + k2h - 1, k1w + k2w - 1)
+    # conv2(conv1(x)) reads x at offset (p + u, q + v) with weight w2[p, q] * w1[u, v]:
+    # the kernels combine by a full convolution, summed over the channel in between.
+    for p in range(k2h):
+        for q in range(k2w):
+            w[:, :, p:p + k1h, q:q + k1w] += torch.einsum("om,mcuv->ocuv", w2[:, :, p, q], w1)
+    b = w2.new_zeros(c2) if b2 is None else b2.clone()
+    if b1 is not None:  # b1 is a constant image, so conv2 sees it through the sum of its taps
+        b = b + w2.sum(dim=(2, 3)) @ b1
+    return w, b
