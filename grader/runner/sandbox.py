@@ -241,10 +241,12 @@ def prepare() -> None:
         for path, is_dir in _expand(root, denied):
             read[path] = is_dir
     programs = set()
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin",
+                              "/usr/local/bin", "/usr/bin", "/bin"])  # Triton runs /sbin/ldconfig
     for name in PROGRAMS:
-        found = shutil.which(name)
-        if found:
-            programs.add(os.path.realpath(found))
+        for found in {shutil.which(name, path=search), shutil.which(name, path="/sbin:/usr/sbin")}:
+            if found:
+                programs.add(os.path.realpath(found))
     try:
         import triton
 

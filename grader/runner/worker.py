@@ -211,14 +211,16 @@ _transitional: dict = {}
 
 
 def _load_transitional(names) -> None:
-    keep = ("grader", "grader.probes", "grader.runner")
-    before = set(sys.modules)
+    keep = ("grader.probes", "grader.runner")
     for name in names or ():
         if name.startswith(("grader.problems.", "grader.checks.")):
             _transitional[name] = importlib.import_module(name)
-    for name in set(sys.modules) - before:
+    for name in list(sys.modules):
         if name.startswith("grader.") and not any(name == k or name.startswith(k + ".") for k in keep):
             del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+                delattr(sys.modules[parent], child)  # `grader.problems` as an attribute, too
 
 
 def _forget_modules(packages) -> None:

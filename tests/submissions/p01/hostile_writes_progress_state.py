@@ -1,12 +1,14 @@
 # expected: error
 # message: Permission denied
-# Route 13: mark every problem passed in the grader's progress file, and leave files in $HOME's
-# real place, /tmp and the workspace. Only the worker's scratch directory (its TMPDIR and HOME)
-# is writable.
-import json
+# Route 13: write into the grader's progress state (to mark problems passed). The worker's own
+# HOME is its scratch directory, so it looks for the grader's: $CONVKATA_STATE_DIR, or the state
+# directory under the home of whoever owns the workspace. Only the scratch directory is writable.
 import os
 import pathlib
+import pwd
 
-state = pathlib.Path(os.environ.get("CONVKATA_STATE_DIR") or pathlib.Path.home() / ".local/state/convkata")
+raw = os.environ.get("CONVKATA_STATE_DIR")
+home = pwd.getpwuid(os.stat(__file__).st_uid).pw_dir
+state = pathlib.Path(raw) if raw else pathlib.Path(home) / ".local" / "state" / "convkata"
 state.mkdir(parents=True, exist_ok=True)
-(state / "progress.json").write_text(json.dumps({"p01": {"passed": True}}))
+(state / "convkata-hostile-marker").write_text("a learner was here\n")
