@@ -24,6 +24,9 @@ class Abort(click.ClickException):
 @click.version_option(package_name="convkata", prog_name="grader")
 def main():
     """convkata: convolution interview problems for PyTorch, graded in isolated workers."""
+    from grader.runner import sandbox
+
+    sandbox.undumpable()  # learner code cannot read this process's memory or environment
 
 
 def _specs(ids):
@@ -50,9 +53,10 @@ def _workspace(workspace, solutions):
 @click.option("--solutions", is_flag=True, help="Grade the reference solutions.")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Grade this directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--seed", type=int, default=None,
-              help="Seed for the random cases. CI should pass a secret one, so submitters cannot "
-                   "tune to the cases. Default: a fresh random seed, printed.")
+@click.option("--seed", type=int, default=None, envvar="CONVKATA_SEED",
+              help="Seed for the random cases (or CONVKATA_SEED). CI should pass a secret one in "
+                   "CONVKATA_SEED, never on the command line, which other processes can read. "
+                   "Default: a fresh random seed, printed.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result as JSON.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML (a testcase per check).")
 @click.option("--gradescope", type=click.Path(dir_okay=False), help="Write Gradescope's results.json.")
@@ -329,7 +333,8 @@ def watch_command(problem_id, poll, workspace, device, seed, no_speed):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Where the JSON per submission goes. Default: beside the CSV, else DIRECTORY-results.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
-@click.option("--seed", type=int, default=None, help="One seed for every submission (keep it secret).")
+@click.option("--seed", type=int, default=None, envvar="CONVKATA_SEED",
+              help="One seed for every submission (keep it secret: pass it in CONVKATA_SEED).")
 @click.option("--no-speed", is_flag=True, help="Skip speed checks (reported as skipped).")
 @click.option("--time-scale", type=float, default=None, help="Multiply every time limit and budget.")
 @click.option("--memory-mb", type=int, default=None, help="Memory allowance per worker in MiB.")

@@ -33,6 +33,10 @@ def report() -> list[tuple[str, bool]]:
         lines.extend(describe())
     except ImportError:
         pass
+    from grader.runner import sandbox
+
+    available, _ = sandbox.availability()
+    lines.append((f"sandbox: {sandbox.describe()}", available))
     from grader import config
 
     lines.append((f"time scale {config.time_scale()} ({config.TIME_SCALE_ENV})", True))

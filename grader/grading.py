@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, Verdict
 from grader.context import Context, ImportFailed
 from grader.results import CheckResult, ProblemResult, RunResult, problem_status
+from grader.runner import sandbox
 from grader.runner.session import BadReply, ForkServer, WorkerGone, WorkerTimeout
 from grader.spec import Check, ProblemSpec
 
@@ -87,6 +88,26 @@ def _import_failure_message(hello: dict, filename: str) -> str:
     return text
 
 
+def _probe_modules(spec: ProblemSpec) -> list[str]:
+    """TRANSITION: grader modules outside grader.probes that still define probes this problem
+    calls; the worker imports them before its sandbox is up (see worker._load_transitional).
+    A problem module is listed only when it has probes (``def name(env, ...)``), so p03's and
+    p04's oracles never enter a worker."""
+    import inspect
+    import sys
+
+    names = []
+    module = sys.modules.get(f"grader.problems.{spec.id}_{spec.name}")
+    if module is not None and any(
+            inspect.isfunction(f) and f.__module__ == module.__name__
+            and list(inspect.signature(f).parameters)[:1] == ["env"] for f in vars(module).values()):
+        names.append(module.__name__)
+    kinds = {c.kind for c in spec.checks}
+    names += [m for kind, m in (("speed", "grader.checks.speed"), ("training", "grader.checks.training"))
+              if kind in kinds]
+    return names
+
+
 def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: ForkServer) -> ProblemResult:
     start = time.monotonic()
     path = workspace / spec.filename
@@ -106,6 +127,8 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         # would otherwise escape both signals of the guard.
         "banned": spec.banned.as_plain(),
         "reimport": list(spec.worker_reimport) if spec.worker_env.get(options.device) else [],
+        # The learner's worker runs in the OS sandbox wherever the kernel offers one.
+        "sandbox": sandbox.availability()[0], "probe_modules": _probe_modules(spec),
     }, seed=options.seed, device=options.device, deadline=start + limit,
         time_scale=options.time_scale, speed=options.speed)
     results: list[CheckResult] = []
@@ -153,7 +176,8 @@ def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
     """Grade ``specs`` in order with one fork server. Never raises for learner trouble; a grader
     bug is recorded in ``internal_error`` and the problems graded so far are kept."""
     start = time.monotonic()
-    run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(workspace))
+    run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(workspace),
+                    sandbox=sandbox.describe())
     own_server = server is None
     server = server or ForkServer()
     try:

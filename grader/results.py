@@ -83,6 +83,7 @@ class RunResult:
     duration_s: float = 0.0
     workspace: str = ""
     internal_error: str = ""  # set when the grader itself failed
+    sandbox: str = ""  # "on (...)" or "unavailable (why)": grader.runner.sandbox.describe()
 
     @property
     def score(self) -> int:
@@ -104,6 +105,7 @@ class RunResult:
             "score": self.score, "max_score": self.max_score, "device": self.device,
             "torch": torch.__version__.split("+")[0], "seed": self.seed,
             "duration_s": round(self.duration_s, 3), "workspace": self.workspace,
+            "sandbox": self.sandbox,
             "problems": [p.to_dict() for p in self.problems],
         }
         if self.internal_error:

@@ -59,6 +59,9 @@ def summary(run: RunResult) -> str:
     parts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
     text = (f"[bold]Score {run.score}/{run.max_score}[/] ({parts}) on {run.device}, "
             f"seed {run.seed}, {run.duration_s:.1f}s")
+    if run.sandbox:  # never silent about running without the OS sandbox
+        style = "dim" if run.sandbox.startswith("on") else "yellow"
+        text += f"\n[{style}]sandbox: {escape(run.sandbox)}[/]"
     if run.internal_error:
         text += "\n[red]The grader itself failed:[/] " + escape(_clip(run.internal_error, 2000))
     return text

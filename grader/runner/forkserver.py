@@ -18,8 +18,9 @@ import sys
 
 
 def _serve(control: socket.socket) -> None:
-    from grader.runner import limits, worker  # the preload: torch and the worker's own modules
+    from grader.runner import limits, sandbox, worker  # the preload: torch and the worker's modules
 
+    sandbox.undumpable()  # learner code (same user) cannot read this process's memory or environ
     limits.become_subreaper()
     worker.preload()
     finished: dict[int, int] = {}  # pid -> wait status, for children reaped before asked about

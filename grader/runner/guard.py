@@ -20,7 +20,9 @@ still computed by the parent from the returned values.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -44,6 +46,44 @@ AUDIT_TAMPER = frozenset({"sys.setprofile", "sys.settrace", "sys._setprofileallt
 # A child process is out of reach of both signals: it could run any forbidden kernel unseen.
 AUDIT_PROCESS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec",
                            "subprocess.Popen", "os.system", "pty.spawn"})
+# Programs learner-side code may start without it counting as tampering: set by the worker, only
+# once the OS sandbox confines execution to them (Landlock's execute right: a shell, a second
+# Python or anything in the scratch directory cannot be started at all). They are the tools
+# PyTorch and Triton start themselves: inductor's C compiler, Triton's `ldconfig -p`, `ptxas`.
+allowed_programs: frozenset = frozenset()  # real paths
+allowed_program_dirs: tuple = ()  # compiler internals (cc1, collect2...)
+
+
+def _program_of(event: str, args) -> str | None:
+    """The program an audited process start runs, as the event gives it."""
+    try:
+        if event == "subprocess.Popen":  # (executable, args, cwd, env)
+            program = args[0] if args[0] is not None else (args[1] if isinstance(args[1], (str, bytes))
+                                                           else list(args[1])[0])
+        elif event in ("os.exec", "os.posix_spawn"):  # (path, args, env)
+            program = args[0]
+        elif event == "os.spawn":  # (mode, path, args, env)
+            program = args[1]
+        else:  # os.fork, os.system (a shell), pty.spawn: never a listed tool
+            return None
+        return os.fsdecode(program)
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
+def _allowed_start(event: str, args) -> bool:
+    if not allowed_programs:
+        return False
+    program = _program_of(event, args)
+    if not program:
+        return False
+    found = program if os.sep in program else shutil.which(program)
+    if not found:
+        return False
+    real = os.path.realpath(found)
+    return real in allowed_programs or any(real.startswith(d + os.sep) for d in allowed_program_dirs)
+
+
 _audit_stack: list = []  # Findings of the guarded stretches now running (innermost last)
 _audit_installed = False
 
@@ -53,6 +93,8 @@ def _audit(event: str, args) -> None:
         return
     what = None
     if event in AUDIT_PROCESS:
+        if _allowed_start(event, args):
+            return
         what = f"started a child process ({event}), whose work no signal can see"
     elif event in AUDIT_TAMPER or event.startswith("ctypes."):
         if event == "sys.setprofile" and _from_thread_bootstrap():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 # plain (and with it torch) is imported only when a reply is read: the CLI starts the fork
 # server first, so that the server's torch import overlaps with this process's own.
-from grader.runner import limits
+from grader.runner import limits, sandbox
 from grader.runner.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge
 
 OUTPUT_CAP = 64 * 1024  # bytes of learner output kept (head and tail)
@@ -162,6 +162,22 @@ class ForkServer:
         self._start()
 
     def spawn(self, config: dict) -> "Worker":
+        scratch = None
+        if config.get("sandbox") and config.get("module_path"):
+            # the learner's private TMPDIR and HOME, the only place it may write; gone with it
+            scratch = sandbox.make_scratch()
+            config = dict(config, scratch=scratch)
+        else:
+            config = dict(config, sandbox=False)
+        try:
+            worker = self._spawn(config)
+        except BaseException:
+            sandbox.remove_scratch(scratch)
+            raise
+        worker.scratch = scratch
+        return worker
+
+    def _spawn(self, config: dict) -> "Worker":
         for attempt in (1, 2):  # a server a learner killed or stopped is replaced once
             self._restart_if_dead()
             parent_sock, child_sock = socket.socketpair()
@@ -222,6 +238,7 @@ class Worker:
         self.drain.start()
         self.closed = False
         self.exit_description = ""
+        self.scratch = None  # the sandboxed worker's private directory, removed when it is killed
 
     def _alive(self) -> bool:
         try:
@@ -314,6 +331,7 @@ class Worker:
         except Exception:
             self.exit_description = "the worker stopped"
         self.channel.close()
+        sandbox.remove_scratch(self.scratch)
 
     def finish(self) -> None:
         """Say goodbye and stop the worker's process group (its strays: ``ForkServer.sweep``)."""

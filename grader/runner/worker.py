@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional  # noqa: F401  (preloaded for learners)
 
 from grader import probes
-from grader.runner import intercept, limits, plain
+from grader.runner import intercept, limits, plain, sandbox
 from grader.runner.channel import Channel, ChannelClosed
 from grader.runner.guard import BannedOps, Guard, install_audit_hook
 
@@ -40,12 +40,17 @@ def preload() -> None:
     # torch._disable_dynamo); under the guard's profile hook that took 1.5-6 s in every worker
     # with banned aten ops. Importing it here runs no torch op and starts no thread.
     import torch._dynamo  # noqa: F401
+    # What a sandboxed worker may no longer read must be loaded now: the probes, and modules that
+    # torch imports lazily on the paths the problems take (a sandboxed worker can still read
+    # site-packages, so this is for speed, not for access).
+    import torch.utils._python_dispatch  # noqa: F401
     probes.preload_all()
     # Look up, once, the ops the ban families match and the keys their kernels sit on, so that a
     # learner's worker only registers its refusals (intercept.install).
     from grader.bans import FAMILY_PATTERNS
 
     intercept.preload(FAMILY_PATTERNS)
+    sandbox.prepare()
 
 
 class Env:
@@ -125,6 +130,8 @@ def _resolve_probe(name: str):
     if name in _BUILTIN_PROBES:
         return _BUILTIN_PROBES[name]
     module_name, _, function = name.partition(":")
+    if module_name in _transitional:
+        return getattr(_transitional[module_name], function)
     # TRANSITION: probes still defined in grader.problems/grader.checks are accepted until every
     # one has moved to grader.probes; then this becomes `probes.PACKAGE + "."` alone.
     if not module_name.startswith(("grader.probes.", "grader.problems.", "grader.checks.")) \
@@ -205,6 +212,26 @@ def _handle(env: Env, request: dict, workspace: str) -> dict:
     return reply
 
 
+# TRANSITION: modules of grader.problems/grader.checks that still hold probes, imported before
+# the sandbox and then taken out of sys.modules, so that learner code cannot import them by name
+# (a sandboxed worker cannot read grader/ at all). They are still in the worker's memory: the
+# lead removes this when every probe lives in grader.probes.
+_transitional: dict = {}
+
+
+def _load_transitional(names) -> None:
+    keep = ("grader.probes", "grader.runner")
+    for name in names or ():
+        if name.startswith(("grader.problems.", "grader.checks.")):
+            _transitional[name] = importlib.import_module(name)
+    for name in list(sys.modules):
+        if name.startswith("grader.") and not any(name == k or name.startswith(k + ".") for k in keep):
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+                delattr(sys.modules[parent], child)  # `grader.problems` as an attribute, too
+
+
 def _forget_modules(packages) -> None:
     """Drop the pure-Python modules of ``packages`` so the learner's import runs them again under
     the environment just set. The fork server's preload (torch.testing) already imported triton,
@@ -228,6 +255,22 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     # Set before the learner's import: e.g. TRITON_INTERPRET is read when a kernel is decorated.
     os.environ.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
     _forget_modules(config.get("reimport") or ())
+    if path_of_learner := config.get("module_path"):
+        _load_transitional(config.get("probe_modules"))
+    if config.get("sandbox"):
+        try:
+            sandbox.apply(config)
+        except sandbox.SandboxError as exc:
+            # Never run learner code outside a sandbox the run promised: the parent reports the
+            # worker's exit and this line of its output.
+            print(f"convkata: the worker's sandbox could not be set up: {exc}", file=sys.stderr, flush=True)
+            return 71
+        from grader.runner import guard
+
+        guard.allowed_programs = sandbox.allowed_programs()
+        guard.allowed_program_dirs = sandbox.program_dirs()
+    elif not path_of_learner:
+        sandbox.undumpable()  # a baseline worker: the grader's own, like the fork server
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
     os.set_inheritable(sock_fd, False)  # a program the learner execs does not get the socket
     channel = Channel(socket.socket(fileno=sock_fd))
