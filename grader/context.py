@@ -131,7 +131,8 @@ class Context:
             raise
         if reply.banned:  # first: the worker refuses a forbidden op by raising, which may end the call
             names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
-            raise Fail(f"{what} called a forbidden op: {names}")
+            also = f"; it also went around the grader's op detection: {reply.tamper[0]}" if reply.tamper else ""
+            raise Fail(f"{what} called a forbidden op: {names}{also}")
         if reply.status == "not_implemented":
             raise LearnerNotImplemented(reply.message)
         if reply.status == "raised":

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import ROOT, SHARED
 
@@ -168,3 +169,40 @@ def test_a_daemon_that_kills_the_fork_server_dies_before_the_reports_are_written
     assert alive.read_text() == stamp, "the daemon outlived the grader"
     data = json.loads(out.read_text())
     assert data["schema"] == 1 and "forged" not in data and data["problems"][0]["status"] == "error"
+
+
+def test_forbidden_kernels_are_refused_whatever_the_path(grade_file):
+    """Issue 13, routes 1, 2 and 4: a raw thread, a call from C under _DisableTorchDispatch and a
+    redispatch to the CPU key all reach the worker's refusing kernel; the check fails naming the
+    op, also when the learner swallowed the refusal (no exception came back)."""
+    for name, op in (("hostile_raw_thread.py", "aten::conv2d"),
+                     ("hostile_disable_dispatch_from_c.py", "aten::conv2d"),
+                     ("hostile_redispatch_backend.py", "aten::slow_conv_dilated2d")):
+        result = grade_file("p01", HOSTILE / name)
+        assert result.status == "failed", (name, result.message)
+        conv = [c for c in result.checks if c.name.startswith("conv2d")]
+        assert conv and all(c.status == "failed" and op in c.message and "called a forbidden op" in c.message
+                            for c in conv), (name, [c.message for c in conv])
+
+
+def test_the_baseline_worker_is_not_intercepted(server):
+    """The trusted baseline worker (no learner module) computes F.conv2d although its config
+    carries p07's bans, as speed checks need; only a learner's worker installs the refusals."""
+    from grader import registry
+    from grader.checks import speed
+    from grader.context import Context
+
+    spec = registry.find("p07")
+    ctx = Context(spec, server, {"learner_path": "/nonexistent.py", "workspace": "/nonexistent",
+                                 "device": "cpu", "memory_mb": 0, "threads": 1, "env": {},
+                                 "banned": spec.banned.as_plain(), "reimport": []},
+                  seed=1, device="cpu", deadline=time.monotonic() + 120, time_scale=1.0, speed=True)
+    try:
+        worker = ctx.baseline_worker()
+        target = {"kind": "torch", "name": "conv2d", "args": ("x", "weight")}
+        ctx.probe("grader.checks.speed:speed_prepare", "k", target, {"x": [1, 2, 6, 6], "weight": [3, 2, 3, 3]}, 1, "cpu",
+                  worker=worker, banned=speed.NO_BANS)
+        went = ctx.probe("grader.checks.speed:speed_go", "k", 0, 0.5, [0.0, 0.5], worker=worker, banned=speed.NO_BANS)
+        assert type(went["sample"]) is torch.Tensor and went["sample"].shape == (2,)
+    finally:
+        ctx.finish()

@@ -1,6 +1,10 @@
-"""Detects forbidden PyTorch calls while learner code runs (inside the worker).
+"""Names forbidden PyTorch calls while learner code runs (inside the worker).
 
-Two independent signals, so that switching one off does not hide a forbidden kernel:
+Containment is not done here: ``intercept.py`` registers refusing kernels for every banned op
+process-wide before the learner's import, so a forbidden kernel computes nothing from any thread
+or path. The signals below run in the calling thread; they name the op as the learner wrote it
+(``aten::conv2d`` rather than the leaf kernel) and report tampering. Two of them, so that
+switching one off does not hide a forbidden call:
 
 1. A ``TorchDispatchMode`` sees every aten op that reaches the dispatcher, however it was
    reached (``F.conv2d``, ``nn.Conv2d``, ``torch.ops.aten.convolution``, a C++ composite...).
@@ -15,7 +19,7 @@ added) reports any use of ctypes, ``sys.setprofile``/``settrace`` (also when rea
 ``/proc/self/mem`` while a guarded stretch of learner code runs.
 
 All three run in the learner's own process, so they are evidence, not proof; the verdict itself is
-still computed by the parent from the returned values.
+still computed by the parent from the returned values, and the refusal is ``intercept``'s.
 """
 
 from __future__ import annotations

@@ -137,6 +137,12 @@ def _refuse_graph(index: int, overload, name: str, reason: str):
                 for a in args):
             _flags[index] = 1
             raise RuntimeError(message)
+        if any(type(a) in (int, float, bool, complex) for a in args):
+            # A Python number may stand for a wrapped-number tensor (x * 2.0), which a boxed
+            # redispatch cannot take: call the op again below autograd, which wraps it as the
+            # original call did (same type promotion).
+            with torch._C._AutoDispatchBelowAutograd():
+                return overload(*args, **kwargs)
         return overload.redispatch(keyset & after_autograd, *args, **kwargs)
     kernel.__name__ = kernel.__qualname__ = f"no autograd graph through {name}"
     return kernel

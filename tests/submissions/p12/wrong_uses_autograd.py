@@ -1,6 +1,6 @@
 # expected: failed
 # failing: stride 1, no padding; stride and padding; dilation
-# message: run_backward (p12 asks for the gradients by hand
+# message: (p12 asks for the gradients by hand
 # Writes the forward with loops (no conv kernel) and lets autograd differentiate it.
 import torch
 import torch.nn.functional as F
