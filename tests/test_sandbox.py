@@ -229,3 +229,8 @@ def test_grader_processes_are_not_dumpable():
             "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))")  # PR_GET_DUMPABLE
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "0", out.stderr
+
+
+def test_the_switch_turns_it_off_and_says_so(monkeypatch):
+    monkeypatch.setenv(sandbox.SWITCH_ENV, "off")
+    assert sandbox._probe() == (False, "turned off with CONVKATA_SANDBOX=off")

@@ -114,7 +114,12 @@ def _landlock_abi() -> int:
     return landlockpy.abi_version()
 
 
+SWITCH_ENV = "CONVKATA_SANDBOX"  # "off": for a machine where it misbehaves; the report says so
+
+
 def _probe() -> tuple[bool, str]:
+    if os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return False, f"turned off with {SWITCH_ENV}={os.environ[SWITCH_ENV]}"
     if not sys.platform.startswith("linux"):
         return False, f"{sys.platform} has neither Landlock nor seccomp"
     try:
@@ -181,19 +186,14 @@ _plan: dict | None = None
 
 
 def _grader_paths() -> list[str]:
-    """What of the grader must stay unreadable: its package (in a checkout or in site-packages),
-    its distribution metadata and editable-install hooks, its data and progress directories."""
+    """What of the grader must stay unreadable: its package (in a checkout or in site-packages:
+    problems, checks, data, reference solutions), its data and progress directories. (Its
+    distribution metadata and an editable install's .pth hold nothing secret; leaving them keeps
+    site-packages one rule, not one per entry, where the grader is not installed inside it.)"""
     import grader
 
     package = os.path.dirname(os.path.realpath(grader.__file__))
     denied = [package]
-    for site_dir in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
-        try:
-            names = os.listdir(site_dir)
-        except OSError:
-            continue
-        denied += [os.path.join(site_dir, n) for n in names
-                   if n.lower().startswith(("convkata-", "__editable__.convkata", "_convkata"))]
     for name in ("CONVKATA_STATE_DIR", "CONVKATA_DATA_DIR"):
         if os.environ.get(name):
             denied.append(os.path.realpath(os.environ[name]))
@@ -260,7 +260,9 @@ def prepare() -> None:
                     if os.path.exists(p)}
     exec_dirs = [os.path.realpath(d) for d in PROGRAM_DIRS if os.path.isdir(d)]
     _plan = {"read": read, "programs": sorted(programs), "interpreters": sorted(interpreters),
-             "exec_dirs": exec_dirs, "denied": denied}
+             "exec_dirs": exec_dirs, "denied": denied,
+             # built once: libseccomp's rule resolution takes ~10 ms, loading it far less
+             "seccomp": _seccomp_filter()}
 
 
 def allowed_programs() -> frozenset[str]:
@@ -276,6 +278,9 @@ def program_dirs() -> tuple[str, ...]:
 
 
 # -- in the worker, after the fork and before the learner's import ------------------------------
+_proc_self = -1  # the worker's own /proc directory, kept open (see _landlock)
+
+
 class SandboxError(Exception):
     """The sandbox was asked for and could not be set up: the worker must not run learner code."""
 
@@ -376,8 +381,12 @@ def _landlock(config: dict, scratch: str) -> None:
             if rights:
                 rules.allow_path(path, rights)
 
-        for path, is_dir in _plan["read"].items():
-            allow(path, read_dir if is_dir else read_file)
+        read_dir_rights, read_file_rights = read_dir & handled, read_file & handled
+        for path, is_dir in _plan["read"].items():  # no stat: the plan knows which is which
+            try:
+                rules.allow_path(path, read_dir_rights if is_dir else read_file_rights)
+            except FileNotFoundError:  # removed since the plan was made: nothing to grant
+                pass
         for path in _plan["programs"] + _plan["interpreters"]:
             allow(path, run, run)
         for path in _plan["exec_dirs"]:
@@ -385,8 +394,11 @@ def _landlock(config: dict, scratch: str) -> None:
         for path in (config.get("workspace"), os.path.dirname(config.get("module_path") or "")):
             if path:
                 allow(path, read_dir, read_file)
-        allow("/proc/self", read_dir)  # this worker's own /proc/<pid> only; no other process's
-        allow("/proc/thread-self", read_dir)
+        # This worker's own /proc/<pid> only; no other process's. A rule binds an inode, and
+        # procfs makes a new one when a dentry is dropped: holding the directory open pins it.
+        global _proc_self
+        _proc_self = os.open("/proc/self", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        allow("/proc/self", read_dir)
         for path in DEVICES_RW:
             allow(path, device_rw, device_rw)
         for path in DEVICES_R:
@@ -403,6 +415,10 @@ def _landlock(config: dict, scratch: str) -> None:
 
 
 def _seccomp() -> None:
+    _plan["seccomp"].load()
+
+
+def _seccomp_filter():
     import socket
 
     import pyseccomp as seccomp
@@ -427,4 +443,4 @@ def _seccomp() -> None:
     for flag in (0x10000000, 0x00020000, 0x04000000, 0x08000000, 0x20000000, 0x40000000, 0x02000000, 0x00000080):
         # CLONE_NEWUSER, NEWNS, NEWUTS, NEWIPC, NEWPID, NEWNET, NEWCGROUP, NEWTIME
         rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
-    rules.load()
+    return rules

@@ -1,21 +1,18 @@
 # expected: failed
 # failing: worked example
 # A fork bomb, bounded so that a test can run it: the first call forks a tree of sleepers (depth 4,
-# 30 processes), each writing its pid to fork_bomb.pids beside this file. The grader kills them
-# all when the problem ends; the test checks that none is left.
+# 30 processes), each printing "STRAY <pid>" (the workspace is read-only in the sandbox; the
+# output is captured until the last holder of the pipe dies). The grader kills them all when the
+# problem ends; the test checks that none is left.
 import os
 import time
 
 import torch
 
-PIDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fork_bomb.pids")
-
-
 def _bomb(depth):
     for _ in range(2):
         if os.fork() == 0:
-            with open(PIDS, "a") as f:
-                f.write(f"{os.getpid()}\n")
+            os.write(1, f"STRAY {os.getpid()}\n".encode())  # one write: whole lines
             if depth > 1:
                 _bomb(depth - 1)
             time.sleep(600)

@@ -2,30 +2,40 @@
 # message: child process
 # Correct answers, but at import it leaves processes behind: a plain child that sleeps, and a
 # daemon that calls setsid, forks twice and execs sleep with an empty environment (out of the
-# worker's process group, without the run's token in its environment). Their pids go to
-# strays.pids beside this file; nothing of them may survive the problem. Starting a process is
+# worker's process group, without the run's token in its environment; in the sandbox, where
+# exec is refused, they sleep in Python). They print "STRAY <pid>" (the workspace is read-only
+# in the sandbox); nothing of them may survive the problem. Starting a process is
 # itself a failure on a problem with forbidden ops: what a child computes, no signal can see.
 import os
+import time
 
 import torch
 
-PIDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "strays.pids")
-
 
 def _note(pid):
-    with open(PIDS, "a") as f:
-        f.write(f"{pid}\n")
+    os.write(1, f"STRAY {pid}\n".encode())  # one write: whole lines
+
+
+def _exec_or_sleep(argv, env=None):
+    try:
+        if env is None:
+            os.execv(argv[0], argv)
+        os.execve(argv[0], argv, env)
+    except OSError:  # the sandbox allows no /bin/sleep
+        time.sleep(600)
+    finally:
+        os._exit(0)
 
 
 def _leave_strays():
     if os.fork() == 0:  # a plain child in the worker's group
         _note(os.getpid())
-        os.execv("/bin/sleep", ["sleep", "600"])
+        _exec_or_sleep(["/bin/sleep", "600"])
     if os.fork() == 0:  # the classic daemon
         os.setsid()
         if os.fork() == 0:
             _note(os.getpid())
-            os.execve("/bin/sleep", ["sleep", "601"], {})
+            _exec_or_sleep(["/bin/sleep", "601"], {})
         os._exit(0)
 
 
