@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from grader.checks import cuda_errors
 from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, Verdict
 from grader.context import Context, ImportFailed
 from grader.results import CheckResult, ProblemResult, RunResult, problem_status
@@ -43,7 +44,8 @@ def _check_result(check: Check, status: str, message: str = "", **extra) -> Chec
 def _from_verdict(check: Check, verdict: Verdict) -> CheckResult:
     status = "skipped" if verdict.skipped else ("passed" if verdict.passed else "failed")
     return _check_result(check, status, verdict.message, measured=verdict.measured,
-                         threshold=verdict.threshold, unit=verdict.unit, details=dict(verdict.details))
+                         threshold=verdict.threshold, unit=verdict.unit, direction=verdict.direction,
+                         details=dict(verdict.details))
 
 
 def _not_run(checks: Iterable[Check], message: str, status: str = "error") -> list[CheckResult]:
@@ -64,12 +66,14 @@ def run_check(check: Check, ctx: Context) -> CheckResult:
     try:
         verdict = check.run(ctx)
     except Fail as failure:
-        figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit")}
+        figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit", "direction")}
         return _check_result(check, "failed", failure.message, **figures)
     except LearnerNotImplemented:
         return _check_result(check, "failed", "not implemented yet (raises NotImplementedError)",
                              not_implemented=True)
     except LearnerRaised as raised:
+        # A CUDA error is sticky for the process: the next check gets a fresh worker.
+        cuda_errors.replace_worker_after(ctx, raised.exc_type, raised.message)
         return _check_result(check, "error", raised.text)
     except (WorkerGone, WorkerTimeout, BadReply, ImportFailed):
         raise
