@@ -15,7 +15,8 @@ The parent (``grader.checks.timing.measure``) drives the same protocol in both w
 
 Every timed call gets an input that differs from the previous one everywhere and lives in a
 different storage, so no cache (by id, storage or value) can pay: patching a cached output costs
-as much as computing it (issue 13 route 8).
+as much as computing it (issue 13 route 8). One verified warm-up call instead changes a single
+element of the previous input in place, so a cache that replays stale outputs is caught too.
 
 The baseline's call runs under a guard with the learner's bans too (its findings are dropped), so
 both sides pay the same guard overhead.
@@ -158,14 +159,29 @@ def _swap_in(slot: dict, seed: int) -> None:
     slot["inputs"]["x"] = x
 
 
+def _perturb(slot: dict, seed: int) -> None:
+    """One element of the input just used, changed in place (same tensor, same storage, nearly
+    the same values): a cache keyed on identity, storage or a fingerprint returns a stale output."""
+    x = slot["inputs"]["x"].view(-1)
+    gen = torch.Generator().manual_seed(int(seed))
+    index = int(torch.randint(0, x.numel(), (), generator=gen))
+    value = float(torch.empty(()).uniform_(4.0, 8.0, generator=gen)) * (1 if index % 2 else -1)
+    x[index] = value
+
+
+def _next(slot: dict, seed: int, perturb: bool) -> None:
+    (_perturb if perturb else _swap_in)(slot, seed)
+
+
 def go(env, key: str, picks: list, seed: int | None = None, memory: bool = False,
-       guard_bans: dict | None = None) -> dict:
-    """The timed call. ``seed`` (CUDA): generate the next input first, inside this request.
-    Returns ``{"sample", "event_s", "cpu_s", "peak_bytes"}``."""
+       guard_bans: dict | None = None, perturb: bool = False) -> dict:
+    """The timed call. ``seed`` (CUDA): make the next input first, inside this request (fresh
+    everywhere, or with ``perturb`` one element changed in place). Returns ``{"sample", "event_s",
+    "cpu_s", "peak_bytes"}``."""
     slot = env.state[key]
     cuda = slot["device"] == "cuda"
     if seed is not None:
-        _swap_in(slot, seed)
+        _next(slot, seed, perturb)
     guard = env.learner() if slot["learner"] else Guard(BannedOps(**(guard_bans or {})))
     event_s = cpu_s = peak = None
     with torch.no_grad() if slot["target"].get("no_grad", True) else torch.enable_grad():
@@ -204,9 +220,10 @@ def go(env, key: str, picks: list, seed: int | None = None, memory: bool = False
     return {"sample": sample, "event_s": event_s, "cpu_s": cpu_s, "peak_bytes": peak}
 
 
-def next_input(env, key: str, seed: int) -> None:
-    """Untimed (CPU): the next timed call's input, fresh everywhere, in the other buffer."""
-    _swap_in(env.state[key], seed)
+def next_input(env, key: str, seed: int, perturb: bool = False) -> None:
+    """Untimed (CPU): the next timed call's input, fresh everywhere in the other buffer, or (a
+    warm-up call, ``perturb``) the last input with one element changed in place."""
+    _next(env.state[key], seed, perturb)
 
 
 def fetch(env, key: str, which: str = "out"):

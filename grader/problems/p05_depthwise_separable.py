@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from grader.checks.cases import choice, pair, randint, random_tensor
 from grader.checks.compare import compare
-from grader.checks.timing import SpeedCase, measure, speed_verdict
+from grader.checks.timing import SpeedCase, speed_verdict
+from grader.checks.timing.measure import measure
 from grader.checks.verdict import Fail, passed
 from grader.spec import Check, ProblemSpec
 

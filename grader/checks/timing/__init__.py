@@ -10,6 +10,7 @@ Every speed figure is a time ratio, the learner's time over the baseline's ("x b
 lower is better; memory figures are peak ratios, lower is better.
 """
 
+# ``measure`` (the function) is not re-exported: the name is the submodule's.
 from grader.checks.timing.measure import (  # noqa: F401
-    Measurement, SpeedCase, gpu_lock, measure, memory_verdict, speed_check, speed_verdict)
+    Measurement, SpeedCase, gpu_lock, memory_verdict, speed_check, speed_verdict)
 from grader.checks.timing.stats import HIGHER, LOWER, MEMORY_RATIO, TIME_RATIO  # noqa: F401

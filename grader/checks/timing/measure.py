@@ -193,7 +193,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
     learner_worker, baseline_worker = ctx.learner_worker(), ctx.baseline_worker()
     gen = torch.Generator().manual_seed(ctx.case_seed(0))
     m = Measurement(device=device)
-    sides, rows, history, last_base, untimed, out_numel = {}, {}, {}, {}, {}, {}
+    sides, rows, history, last_base, untimed, out_numel, perturbing = {}, {}, {}, {}, {}, {}, {}
     guard_bans = ctx.spec.banned.as_plain()
     for i, case in enumerate(cases):
         seed = ctx.case_seed(i + 1)
@@ -238,11 +238,14 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
                    measured=round(bound, 1), threshold=threshold, unit=stats.TIME_RATIO,
                    direction=stats.LOWER)
 
-    def one_pair(label: str, learner_first: bool, timed: bool):
+    def one_pair(label: str, learner_first: bool, timed: bool, perturb_next: bool = False):
+        """One verified pair. ``perturb_next``: the input of the following pair is this one with a
+        single element changed in place (the stale-cache probe), instead of fresh everywhere."""
         lside, bside, case = sides[label]
         seed = int(torch.randint(0, 2**62, (), generator=gen))
         picks = torch.rand(SAMPLE_PICKS, generator=gen).tolist() if label in out_numel else []
-        args = (lside.key, picks, seed if cuda else None, memory, guard_bans)
+        perturbed = perturbing.pop(label, False)
+        args = (lside.key, picks, seed if cuda else None, memory, guard_bans, perturbed)
         if label not in last_base:
             learner_first = False  # the learner's time budget follows from the baseline's time
         if learner_first:
@@ -263,13 +266,18 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             b_fetch, expected = bside.timed(probes.fetch, bside.key, which)
             if which != "out":  # the same job as the learner's fetch, for the untimed-work check
                 b_fetch = bside.timed(probes.fetch, bside.key, "out")[0]
-            _verify(got, expected, l_reply, picks, label, tol, mode, case.dtype)
+            how = ("one input element was changed in place since the previous call" if perturbed else
+                   "every timed call gets a fresh random input")
+            _verify(got, expected, l_reply, picks, label, tol, mode, case.dtype, how)
             out_numel[label] = expected.numel()
+        next_seed = int(torch.randint(0, 2**62, (), generator=gen))
         if not cuda:  # the next input, untimed, into the other buffer; same job on both sides
-            l_next = lside.timed(probes.next_input, lside.key, seed)[0]
-            b_next = bside.timed(probes.next_input, bside.key, seed)[0]
+            l_next = lside.timed(probes.next_input, lside.key, next_seed, perturb_next)[0]
+            b_next = bside.timed(probes.next_input, bside.key, next_seed, perturb_next)[0]
         else:
             l_next = b_next = 0.0
+        if perturb_next:
+            perturbing[label] = True
         if cuda:
             b_time = float(b_reply.get("event_s") or 0.0)
             if b_time <= 0:
@@ -278,7 +286,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
                 return _disturbed(label)
             history[label].append(b_time)
         else:
-            if stats.cpu_disturbed(b_wall, b_reply.get("cpu_s")):
+            if timed and stats.cpu_disturbed(b_wall, b_reply.get("cpu_s")):
                 return _disturbed(label)
             b_time = b_wall
         last_base[label] = b_wall
@@ -303,9 +311,9 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
                        f"times ({'its time far above its usual one: the GPU was shared' if cuda else 'wall time far above its CPU time'}): "
                        f"the timing cannot be trusted, so the check fails ({_where(m)})")
 
-    for w in range(warmup):
+    for w in range(max(warmup, 2)):  # the second warm-up call is the stale-cache probe
         for j, case in enumerate(cases):
-            one_pair(case.label, (w + j) % 2 == 1, timed=False)
+            one_pair(case.label, (w + j) % 2 == 1, timed=False, perturb_next=w == 0)
     start = time.monotonic()
     rounds = 0
     while rounds < max_rounds:
@@ -371,12 +379,13 @@ def close(got, expected, tol: stats.VerifyTolerance, want_dtype: str = "float32"
     return bool(torch.isfinite(g).all()) and not bool((err > allowed).any()) and rel_l2 <= tol.l2
 
 
-def _verify(got, expected, reply, picks, label: str, tol, mode: str, dtype: str) -> None:
+def _verify(got, expected, reply, picks, label: str, tol, mode: str, dtype: str,
+            how: str = "every timed call gets a fresh random input") -> None:
     if not close(got, expected, tol, dtype):
         compare(got, expected.to(getattr(torch, dtype)) if expected.dtype != torch.float64 else expected,
                 dtype=getattr(torch, dtype), tolerance=Tolerance(tol.rtol, tol.atol, tol.l2),
                 what="the output of a timed call",
-                case=f"{label} (speed check: every timed call gets a fresh random input; compared with "
+                case=f"{label} (speed check: {how}; compared with "
                      f"a {'float64 reference' if expected.dtype == torch.float64 else 'fp32 baseline'}, "
                      f"{mode} tolerance)")
     sample = reply.get("sample") if type(reply) is dict else None
