@@ -103,8 +103,9 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
     ctx = Context(spec, server, {
         "learner_path": str(path), "workspace": str(workspace), "device": options.device,
         # CUDA maps tens of GiB of address space at init, so RLIMIT_AS would stop it starting:
-        # on a GPU the memory limit is left to the device and the machine's own limits.
-        "memory_mb": 0 if options.device == "cuda" else options.memory_mb, "threads": options.threads,
+        # CUDA workers get RLIMIT_DATA instead (limits.apply_worker_limits), the same allowance.
+        "memory_mb": options.memory_mb, "memory_kind": "data" if options.device == "cuda" else "as",
+        "threads": options.threads,
         "env": dict(spec.worker_env.get(options.device, {})),
         # The import runs under the problem's bans too: a thread or child process started there
         # would otherwise escape both signals of the guard.

@@ -401,3 +401,84 @@ def test_no_speed_skips_and_gpu_checks_skip_on_cpu(server, tmp_path):
     assert len(gpu) == 2 and all(c.kind == "speed" for c in gpu)
     reason = grading._skip_reason(gpu[0], grading.Options(device="cpu"))
     assert "CUDA" in reason
+
+
+# -- p06 on CUDA: decisions on plain values (items 3 and 4) ----------------------------------------
+def test_p06_make_scaler_asks_for_cuda_only_on_a_cuda_run(monkeypatch):
+    from grader.problems import p06_mixed_precision as p06
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU host, graded on CPU
+    asked = []
+
+    class Ctx:
+        device = "cpu"
+
+        def probe(self, fn, device, dtype, what=None):
+            asked.append((device, dtype))
+            return {"type": "GradScaler", "enabled": dtype == torch.float16, "device": device}
+
+    verdict = p06.check_make_scaler(Ctx())
+    assert verdict.passed and ("cuda", torch.float16) not in asked and "--device cuda" in verdict.message
+    Ctx.device = "cuda"
+    asked.clear()
+    p06.check_make_scaler(Ctx())
+    assert ("cuda", torch.float16) in asked
+
+
+def test_p06_timed_steps_must_train_and_not_skip():
+    from grader.problems import p06_mixed_precision as p06
+
+    good = {"losses": [2.3] * p06.STEPS, "changed": True, "scale_before": 4096.0, "scale_after": 4096.0}
+    p06._verify_steps(good, None, "net")
+    p06._verify_steps(dict(good, scale_after=2048.0), None, "net")  # one overflow is allowed
+    with pytest.raises(Fail, match="3 of 5 timed steps were skipped"):
+        p06._verify_steps(dict(good, scale_after=512.0), None, "net")
+    with pytest.raises(Fail, match="did not change the parameters"):
+        p06._verify_steps(dict(good, changed=False), None, "net")
+    with pytest.raises(Fail, match="finite floats"):
+        p06._verify_steps(dict(good, losses=[float("nan")] * p06.STEPS), None, "net")
+
+
+def test_p06_speed_figure_is_a_time_ratio_below_the_tf32_ceiling():
+    from grader.problems import p06_mixed_precision as p06
+
+    # H100 dense fp16 989 TFLOP/s vs TF32 494: AMP's best time ratio against TF32 is ~0.5; the
+    # threshold must leave room above it, and stay well below 1 (no fp16 at all).
+    assert 0.5 < p06.AMP_TIME_MAX < 0.9
+    names = [c.name for c in p06.SPEC.checks if c.needs_cuda]
+    assert names == ["CUDA: AMP step at most 0.7x the fp32 step's time", "CUDA: AMP peak memory at most 0.7x fp32"]
+
+
+def test_cuda_workers_get_a_data_limit_and_cpu_workers_an_address_space_limit():
+    import subprocess
+    import sys
+
+    code = ("import resource, sys; from grader.runner import limits; "
+            "limits.apply_worker_limits(256, sys.argv[1]); "
+            "print(resource.getrlimit(resource.RLIMIT_DATA)[0] != resource.RLIM_INFINITY, "
+            "resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY)\n"
+            "try:\n    b = bytearray(1 << 30); print('allocated')\nexcept MemoryError:\n    print('MemoryError')")
+    for kind, limited in (("data", "True False"), ("as", "False True")):
+        out = subprocess.run([sys.executable, "-c", code, kind], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+        assert out.stdout.split("\n")[:2] == [limited, "MemoryError"], (kind, out.stdout, out.stderr)
+
+
+def test_cuda_outputs_are_verified_at_random_positions_gathered_in_the_workers():
+    env = _Env()
+    target = {"kind": "torch", "name": "conv2d", "args": ("x", "weight"), "kwargs": {"padding": 1}}
+    probes.prepare(env, "k", target, {"x": (1, 2, 6, 6), "weight": (3, 2, 3, 3)}, 7, "cpu")
+    picks = [0.1, 0.7]
+    reply = probes.go(env, "k", picks)
+    positions = picks + [0.0, 0.3, 0.5, 0.99]
+    got = probes.fetch(env, "k", "out", positions)
+    ref = probes.fetch(env, "k", "reference64", positions)
+    assert got["shape"] == [1, 3, 6, 6] and got["dtype"] == "float32" and ref["dtype"] == "float64"
+    tol = stats.VERIFY_TOLERANCES["tf32"]
+    timing._verify_sampled(got, ref, reply, len(picks), "case", tol, "tf32", "float32")
+    with pytest.raises(Fail, match="the output of a timed call"):
+        timing._verify_sampled(dict(got, values=got["values"] + 1), ref, reply, 0, "case", tol, "tf32", "float32")
+    with pytest.raises(Fail, match="changed after the call"):
+        timing._verify_sampled(got, ref, {"sample": reply["sample"] + 1}, len(picks), "case", tol, "tf32", "float32")
+    with pytest.raises(Fail, match="expected float32 of shape"):
+        timing._verify_sampled(dict(got, dtype="float16"), ref, reply, 0, "case", tol, "tf32", "float32")

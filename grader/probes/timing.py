@@ -226,13 +226,26 @@ def next_input(env, key: str, seed: int, perturb: bool = False) -> None:
     _next(env.state[key], seed, perturb)
 
 
-def fetch(env, key: str, which: str = "out"):
+def _gather(out, positions):
+    """``{"shape", "dtype", "values"}``: the output at relative positions (floats in [0, 1)) of its
+    flattened view, so a GPU output of gigabytes is verified without crossing the pipe."""
+    if type(out) is not torch.Tensor:
+        return {"shape": None, "dtype": type(out).__name__, "values": None}
+    flat = out.reshape(-1)
+    index = torch.tensor([int(p * flat.numel()) for p in positions], dtype=torch.long, device=flat.device)
+    values = flat[index].cpu() if flat.numel() else flat.cpu()
+    return {"shape": list(out.shape), "dtype": str(out.dtype).replace("torch.", ""), "values": values}
+
+
+def fetch(env, key: str, which: str = "out", positions: list | None = None):
     """Untimed: the last timed output (moved to the CPU), or the float64 reference for the
     current input (baseline worker only; ``which="reference64"``) or the reference in the
-    input's dtype (``"reference"``)."""
+    input's dtype (``"reference"``). With ``positions``: only the values there (``_gather``)."""
     slot = env.state[key]
     if which == "out":
         out = slot["out"]
+        if positions is not None:
+            return _gather(out, positions)
         return out.cpu() if type(out) is torch.Tensor else out
     as64 = which == "reference64"
     inputs = {k: v.double() if as64 and v.is_floating_point() else v for k, v in slot["inputs"].items()}
@@ -248,6 +261,8 @@ def fetch(env, key: str, which: str = "out"):
                 torch.backends.cudnn.allow_tf32 = saved
         else:
             out = call()
+    if positions is not None:
+        return _gather(out, positions)
     return out.cpu() if type(out) is torch.Tensor else out
 
 

@@ -43,6 +43,10 @@ from grader.probes import timing as probes
 from grader.runner.guard import NO_BANS
 
 SAMPLE_PICKS = 8  # output values returned inside the timed window
+# CUDA outputs are verified at this many random positions per call (drawn after the call): to gain
+# a fraction f of the time by skipping outputs, a kernel must leave about f of them wrong, which
+# 4096 positions miss with probability (1 - f)**4096 per call (f = 0.1%: 1.7%).
+VERIFY_POSITIONS = 4096
 GPU_LOCK_WAIT_S = 300.0
 
 
@@ -257,12 +261,21 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             l_wall, l_reply = learner_go(lside, case, args)
         l_reply = l_reply if type(l_reply) is dict else {}
         b_reply = b_reply if type(b_reply) is dict else {}
-        l_fetch, got = lside.timed(probes.fetch, lside.key, "out")
         if case.verify is not None:
+            l_fetch, got = lside.timed(probes.fetch, lside.key, "out")
             b_fetch, expected = bside.timed(probes.fetch, bside.key, "out")
             case.verify(got, expected, label)
+        elif cuda:  # outputs of up to gigabytes: verified at random positions, in the worker
+            positions = picks + torch.rand(VERIFY_POSITIONS, generator=gen).tolist()
+            l_fetch, got = lside.timed(probes.fetch, lside.key, "out", positions)
+            b_fetch, expected = bside.timed(probes.fetch, bside.key, "reference64", positions)
+            how = ("one input element was changed in place since the previous call" if perturbed else
+                   "every timed call gets a fresh random input")
+            _verify_sampled(got, expected, l_reply, len(picks), label, tol, mode, case.dtype, how)
+            out_numel[label] = 1
         else:
-            which = "reference64" if cuda else ("reference" if case.reference is not None else "out")
+            l_fetch, got = lside.timed(probes.fetch, lside.key, "out")
+            which = "reference" if case.reference is not None else "out"
             b_fetch, expected = bside.timed(probes.fetch, bside.key, which)
             if which != "out":  # the same job as the learner's fetch, for the untimed-work check
                 b_fetch = bside.timed(probes.fetch, bside.key, "out")[0]
@@ -395,6 +408,29 @@ def _verify(got, expected, reply, picks, label: str, tol, mode: str, dtype: str,
         if type(sample) is not torch.Tensor or sample.shape != want.shape or not torch.equal(sample, want):
             raise Fail(f"{label}: the values read right after the timed call differ from the output "
                        f"returned afterwards (the output changed after the call returned)")
+
+
+def _verify_sampled(got, expected, reply, n_picks: int, label: str, tol, mode: str, dtype: str,
+                    how: str = "every timed call gets a fresh random input") -> None:
+    """The CUDA verification: the learner's output at random positions against the float64
+    reference there (both gathered in their workers), plus the values read in the timed window."""
+    what = f"{label} (speed check: {how}; compared at random positions with a float64 reference, {mode} tolerance)"
+    if type(got) is not dict or type(expected) is not dict:
+        raise Fail(f"{label}: the grader could not read back the output of a timed call")
+    if got.get("shape") != expected.get("shape") or got.get("dtype") != dtype:
+        raise Fail(f"{label}: a timed call returned {got.get('dtype')} of shape {got.get('shape')}, expected "
+                   f"{dtype} of shape {expected.get('shape')}")
+    values, ref = got.get("values"), expected.get("values")
+    if type(values) is not torch.Tensor or type(ref) is not torch.Tensor or values.shape != ref.shape \
+            or str(values.dtype).replace("torch.", "") != dtype:
+        raise Fail(f"{label}: the grader could not read back the output of a timed call")
+    if not close(values, ref, tol, dtype):
+        compare(values, ref, dtype=getattr(torch, dtype), tolerance=Tolerance(tol.rtol, tol.atol, tol.l2),
+                what="the output of a timed call", case=what)
+    sample = reply.get("sample") if type(reply) is dict else None
+    if n_picks and (type(sample) is not torch.Tensor or not torch.equal(sample, values[:n_picks])):
+        raise Fail(f"{label}: the values read right after the timed call differ from the output "
+                   f"returned afterwards (the output changed after the call returned)")
 
 
 def _check_untimed(rows: dict, baseline_name: str) -> None:
