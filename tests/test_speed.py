@@ -482,3 +482,19 @@ def test_cuda_outputs_are_verified_at_random_positions_gathered_in_the_workers()
         timing._verify_sampled(got, ref, {"sample": reply["sample"] + 1}, len(picks), "case", tol, "tf32", "float32")
     with pytest.raises(Fail, match="expected float32 of shape"):
         timing._verify_sampled(dict(got, dtype="float16"), ref, reply, 0, "case", tol, "tf32", "float32")
+
+
+# -- the GPU check script (runs on a CUDA machine; here: it parses and its Python imports) ----------
+def test_gpu_check_script_parses_and_its_python_imports_on_cpu():
+    import runpy
+    import subprocess
+
+    script = ROOT / "scripts" / "gpu_check.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    text = script.read_text()
+    for needed in ("grader doctor", "--device cuda p05 p06 p07 p15", "gpu_bench.py", "gpu_check_probes.py",
+                   "--workspace problems"):
+        assert needed in text
+    for name in ("gpu_bench.py", "gpu_check_probes.py"):
+        module = runpy.run_path(str(ROOT / "scripts" / name), run_name="imported")
+        assert callable(module["main"])
