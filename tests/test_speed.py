@@ -482,6 +482,19 @@ def test_cuda_outputs_are_verified_at_random_positions_gathered_in_the_workers()
         timing._verify_sampled(got, ref, {"sample": reply["sample"] + 1}, len(picks), "case", tol, "tf32", "float32")
     with pytest.raises(Fail, match="expected float32 of shape"):
         timing._verify_sampled(dict(got, dtype="float16"), ref, reply, 0, "case", tol, "tf32", "float32")
+    # A random projection, drawn after the call, covers the positions nobody sampled.
+    got = probes.fetch(env, "k", "out", positions, 1234)
+    ref = probes.fetch(env, "k", "reference64", positions, 1234)
+    timing._verify_sampled(got, ref, reply, len(picks), "case", tol, "tf32", "float32")
+    slot = env.state["k"]
+    slot["out"] = slot["out"].clone()
+    flat = slot["out"].view(-1)
+    keep = {int(p * flat.numel()) for p in positions}
+    hole = next(i for i in range(flat.numel()) if i not in keep)
+    flat[hole] += 5.0  # one unsampled output wrong (real attacks skip many)
+    cheat = probes.fetch(env, "k", "out", positions, 1234)
+    with pytest.raises(Fail, match="away from the sampled positions"):
+        timing._verify_sampled(cheat, ref, reply, len(picks), "case", tol, "tf32", "float32")
 
 
 # -- the GPU check script (runs on a CUDA machine; here: it parses and its Python imports) ----------

@@ -226,18 +226,29 @@ def next_input(env, key: str, seed: int, perturb: bool = False) -> None:
     _next(env.state[key], seed, perturb)
 
 
-def _gather(out, positions):
-    """``{"shape", "dtype", "values"}``: the output at relative positions (floats in [0, 1)) of its
-    flattened view, so a GPU output of gigabytes is verified without crossing the pipe."""
+def _gather(out, positions, projection_seed=None):
+    """``{"shape", "dtype", "values", "projection", "norm"}``: the output at relative positions
+    (floats in [0, 1)) of its flattened view, so a GPU output of gigabytes is verified without
+    crossing the pipe; and, with ``projection_seed``, its inner product with a random normal
+    tensor drawn from that seed (sent after the timed call), which depends on every output value:
+    a kernel that computed only what the positions ask for cannot get it right, and computing it
+    from the input instead (the adjoint) costs a transposed convolution."""
     if type(out) is not torch.Tensor:
         return {"shape": None, "dtype": type(out).__name__, "values": None}
     flat = out.reshape(-1)
     index = torch.tensor([int(p * flat.numel()) for p in positions], dtype=torch.long, device=flat.device)
     values = flat[index].cpu() if flat.numel() else flat.cpu()
-    return {"shape": list(out.shape), "dtype": str(out.dtype).replace("torch.", ""), "values": values}
+    reply = {"shape": list(out.shape), "dtype": str(out.dtype).replace("torch.", ""), "values": values}
+    if projection_seed is not None and out.is_floating_point():
+        gen = torch.Generator(device=out.device).manual_seed(int(projection_seed))
+        r = torch.randn(out.shape, generator=gen, device=out.device, dtype=torch.float32)
+        wide = out if out.dtype == torch.float64 else out.float()
+        reply["projection"] = float(torch.sum(wide * r.to(wide.dtype), dtype=torch.float64))
+        reply["norm"] = float(torch.linalg.vector_norm(wide, dtype=torch.float64))
+    return reply
 
 
-def fetch(env, key: str, which: str = "out", positions: list | None = None):
+def fetch(env, key: str, which: str = "out", positions: list | None = None, projection_seed: int | None = None):
     """Untimed: the last timed output (moved to the CPU), or the float64 reference for the
     current input (baseline worker only; ``which="reference64"``) or the reference in the
     input's dtype (``"reference"``). With ``positions``: only the values there (``_gather``)."""
@@ -245,7 +256,7 @@ def fetch(env, key: str, which: str = "out", positions: list | None = None):
     if which == "out":
         out = slot["out"]
         if positions is not None:
-            return _gather(out, positions)
+            return _gather(out, positions, projection_seed)
         return out.cpu() if type(out) is torch.Tensor else out
     as64 = which == "reference64"
     inputs = {k: v.double() if as64 and v.is_floating_point() else v for k, v in slot["inputs"].items()}
@@ -262,7 +273,7 @@ def fetch(env, key: str, which: str = "out", positions: list | None = None):
         else:
             out = call()
     if positions is not None:
-        return _gather(out, positions)
+        return _gather(out, positions, projection_seed)
     return out.cpu() if type(out) is torch.Tensor else out
 
 
