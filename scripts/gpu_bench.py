@@ -139,8 +139,6 @@ def p07_cases() -> None:
             say(f"clock: this F.conv2d {t_base:.3f} ms back to back, {idle:.3f} ms after 0.5 s idle "
                 f"({idle / t_base:.2f}x), {idle_busy:.3f} ms after 0.5 s idle and the engine's keep-busy work "
                 f"({idle_busy / t_base:.2f}x)")
-            del busy
-        del x, w, b, out_b, out_m, out_32, ref
 
 
 def p05_case() -> None:
@@ -189,7 +187,6 @@ def p15_shapes() -> None:
             f"{pct(t_base)}), solution {t_mine:.3f} ms ({nbytes / t_mine / 1e6:.0f} GB/s, {pct(t_mine)}, "
             f"{nbytes / (t_mine / 1e3) / copy:.0%} of measured copy) = {t_mine / t_base:.2f}x F.conv2d's time; "
             f"relL2 {err:.1e}")
-        del x, wt
     say(f"p15: median time ratio {statistics.median(ratios):.2f} (allowed {p15.SPEED_THRESHOLD:g}, uncalibrated)")
 
 
@@ -234,7 +231,6 @@ def p06_steps() -> None:
         say(f"p06 {label}: {statistics.median(runs):.2f} ms/step (runs {min(runs):.2f}-{max(runs):.2f}), peak "
             f"above persistent {peak / 2**20:.0f} MiB; 3 warm-up steps moved the weights: {moved}"
             + (f", loss scale now {scaler.get_scale():g}" if scaler.is_enabled() else ""))
-        del model, xs, ys, opt, scaler
         torch.cuda.empty_cache()
     torch.backends.cudnn.allow_tf32 = True
     base_runs, base_peak = got[variants[0][0]]

@@ -338,12 +338,17 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             one_pair(case.label, (rounds + j) % 2 == 0, timed=True)
         rounds += 1
         _ratios(m, rows, cuda)
-        if rounds >= min_rounds and (all(stats.is_stable(v) for v in m.ratios.values() if v)
-                                     or time.monotonic() - start > time_cap_s):
+        # Disturbed pairs add no sample: keep going (up to max_rounds, or until too many pairs were
+        # disturbed) while a case has none, whatever the time cap says.
+        every_case = all(m.ratios.values())
+        if rounds >= min_rounds and every_case and (all(stats.is_stable(v) for v in m.ratios.values())
+                                                    or time.monotonic() - start > time_cap_s):
             break
     m.samples = rounds
     if not all(m.ratios.values()):
-        raise Fail(f"too few undisturbed timed calls to judge ({_where(m)})")
+        raise Fail(f"the baseline {baseline_name} was slowed down in every timed call of a shape "
+                   f"({m.disturbed} disturbed pairs in {rounds} rounds): the timing cannot be trusted, so "
+                   f"the check fails ({_where(m)})")
     m.ratio, m.spread = stats.summarise(m.ratios)
     for label, (lside, bside, _) in sides.items():
         lside.probe(probes.finish)
