@@ -224,8 +224,6 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         m.peaks[case.label] = ([], [])
         if case.nbytes:
             m.nbytes[case.label] = case.nbytes
-    mode = stats.math_mode(device, cases[0].dtype)
-    tol = stats.VERIFY_TOLERANCES[mode]
 
     def learner_go(lside, case, args):
         base_s = last_base[case.label]
@@ -246,6 +244,8 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         """One verified pair. ``perturb_next``: the input of the following pair is this one with a
         single element changed in place (the stale-cache probe), instead of fresh everywhere."""
         lside, bside, case = sides[label]
+        mode = stats.math_mode(device, case.dtype)  # the loosest math a correct answer may use
+        tol = stats.VERIFY_TOLERANCES[mode]
         seed = int(torch.randint(0, 2**62, (), generator=gen))
         picks = torch.rand(SAMPLE_PICKS, generator=gen).tolist() if label in out_numel else []
         perturbed = perturbing.pop(label, False)
