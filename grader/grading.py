@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from grader.checks import cuda_errors
 from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, Verdict
 from grader.context import Context, ImportFailed
 from grader.results import CheckResult, ProblemResult, RunResult, problem_status
@@ -44,7 +45,8 @@ def _check_result(check: Check, status: str, message: str = "", **extra) -> Chec
 def _from_verdict(check: Check, verdict: Verdict) -> CheckResult:
     status = "skipped" if verdict.skipped else ("passed" if verdict.passed else "failed")
     return _check_result(check, status, verdict.message, measured=verdict.measured,
-                         threshold=verdict.threshold, unit=verdict.unit, details=dict(verdict.details))
+                         threshold=verdict.threshold, unit=verdict.unit, direction=verdict.direction,
+                         details=dict(verdict.details))
 
 
 def _not_run(checks: Iterable[Check], message: str, status: str = "error") -> list[CheckResult]:
@@ -65,12 +67,14 @@ def run_check(check: Check, ctx: Context) -> CheckResult:
     try:
         verdict = check.run(ctx)
     except Fail as failure:
-        figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit")}
+        figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit", "direction")}
         return _check_result(check, "failed", failure.message, **figures)
     except LearnerNotImplemented:
         return _check_result(check, "failed", "not implemented yet (raises NotImplementedError)",
                              not_implemented=True)
     except LearnerRaised as raised:
+        # A CUDA error is sticky for the process: the next check gets a fresh worker.
+        cuda_errors.replace_worker_after(ctx, raised.exc_type, raised.message)
         return _check_result(check, "error", raised.text)
     except (WorkerGone, WorkerTimeout, BadReply, ImportFailed):
         raise
@@ -120,8 +124,9 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
     ctx = Context(spec, server, {
         "learner_path": str(path), "workspace": str(workspace), "device": options.device,
         # CUDA maps tens of GiB of address space at init, so RLIMIT_AS would stop it starting:
-        # on a GPU the memory limit is left to the device and the machine's own limits.
-        "memory_mb": 0 if options.device == "cuda" else options.memory_mb, "threads": options.threads,
+        # CUDA workers get RLIMIT_DATA instead (limits.apply_worker_limits), the same allowance.
+        "memory_mb": options.memory_mb, "memory_kind": "data" if options.device == "cuda" else "as",
+        "threads": options.threads,
         "env": dict(spec.worker_env.get(options.device, {})),
         # The import runs under the problem's bans too: a thread or child process started there
         # would otherwise escape both signals of the guard.

@@ -26,6 +26,9 @@ class CheckResult:
     measured: Optional[float] = None
     threshold: Optional[float] = None
     unit: Optional[str] = None
+    # Which way ``measured`` is better: "lower" (a time or memory ratio) or "higher" (a speed-up,
+    # an accuracy); None when the check has no figure.
+    direction: Optional[str] = None
     # Extra figures a report may show (training time, data set, ratio spread...).
     details: dict = field(default_factory=dict)
     # True when the learner's code raised NotImplementedError: the work is not started.
@@ -35,12 +38,15 @@ class CheckResult:
         assert self.kind in CHECK_KINDS, self.kind
         assert self.status in CHECK_STATUSES, self.status
         assert 0 <= self.score <= self.max_score
+        assert self.direction in (None, "lower", "higher"), self.direction
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("not_implemented")
         if not d["details"]:
             d.pop("details")
+        if d["direction"] is None:
+            d.pop("direction")
         return d
 
 

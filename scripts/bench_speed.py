@@ -35,7 +35,8 @@ def bench(spec, check, workspace: Path, runs: int, server) -> dict:
         rows.append({"status": c.status, "ratio": c.measured, "spread": c.details.get("spread"),
                      "samples": c.details.get("samples"), "seconds": time.monotonic() - start,
                      "message": c.message})
-        print(f"  run {seed:2d}: {c.status:7s} {c.measured}  ({time.monotonic() - start:.1f} s)", flush=True)
+        print(f"  run {seed:2d}: {c.status:7s} {c.measured} {c.unit or ''} ({c.direction or '?'} is better)  "
+              f"({time.monotonic() - start:.1f} s, load {os.getloadavg()[0]:.1f})", flush=True)
     ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
     verdicts = [r["status"] for r in rows]
     majority = max(set(verdicts), key=verdicts.count)
@@ -64,6 +65,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     server = ForkServer()
     summaries = []
+    start_load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
+    print(f"load average at the start: {start_load[0]:.1f}, {start_load[1]:.1f}, {start_load[2]:.1f}; "
+          f"cores: {os.cpu_count()}", flush=True)
     try:
         for spec in registry.select(args.problems):
             for check in spec.checks:
@@ -74,7 +78,8 @@ def main(argv=None) -> int:
     finally:
         server.close()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
-    print(f"\nload average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; cores: {os.cpu_count()}")
+    print("\nfigures: time ratio yours / baseline (x baseline time), lower is better")
+    print(f"load average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; cores: {os.cpu_count()}")
     header = "| problem | check | runs | same verdict | median ratio | min - max | range / median | CV | in-run IQR/median | s per run |"
     print(header)
     print("|" + "---|" * 10)

@@ -15,6 +15,7 @@ class Verdict:
     unit: Optional[str] = None
     details: dict = field(default_factory=dict)
     skipped: bool = False
+    direction: Optional[str] = None  # "lower" or "higher": which way ``measured`` is better
 
 
 def passed(message: str = "", **figures) -> Verdict:

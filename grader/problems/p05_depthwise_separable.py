@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from grader.checks.cases import choice, pair, randint, random_tensor
 from grader.checks.compare import compare
-from grader.checks.speed import SpeedCase, measure, speed_verdict
+from grader.checks.timing import SpeedCase, speed_verdict
+from grader.checks.timing.measure import measure
 from grader.checks.verdict import Fail, passed
 from grader.spec import Check, ProblemSpec
 
@@ -259,12 +260,14 @@ def check_gradients(ctx):
 # -- speed --------------------------------------------------------------------------------------
 def _speed_case(label: str, n: int, c: int, o: int, hw: int, k: int) -> SpeedCase:
     init = {"in_channels": c, "out_channels": o, "kernel_size": k, "padding": k // 2}
+    # The timed output is verified against the learner layer's own weights (its state_dict),
+    # computed by the baseline worker (float64 on CUDA).
     return SpeedCase(
         label, {"x": (n, c, hw, hw)},
         learner={"kind": "module", "name": CLASS, "init": init},
         baseline={"kind": "torch_module", "name": "Conv2d", "init": init},
-        reference={"kind": "grader", "name": f"{PROBES}:reference_forward", "state_dict": "learner",
-                   "kwargs": {"padding": k // 2}})
+        reference={"kind": "builder", "name": "grader.probes.speed_targets:separable_reference",
+                   "kwargs": {"padding": k // 2, "state_dict": "learner"}})
 
 
 # 256 -> 256 channels, 3x3, 28x28 (a ResNet stage-3 layer): theory says 1/256 + 1/9 of the MACs
@@ -275,8 +278,9 @@ def _speed_case(label: str, n: int, c: int, o: int, hw: int, k: int) -> SpeedCas
 # both ways.
 CPU_CASES = (_speed_case("3x3 256->256 28x28 batch 4", 4, 256, 256, 28, 3),)
 CPU_THRESHOLD = 0.6
-# GPU (untested here): cuDNN's depthwise kernels are memory-bound, so the gain is smaller than
-# the MAC ratio; at batch 32 it is still well below a dense conv's time.
+# GPU (uncalibrated: no GPU where this was written): cuDNN's depthwise kernels are memory-bound, so
+# the gain is smaller than the MAC ratio; at batch 32 it is still well below a dense conv's time.
+# Verified against float64 with the TF32 tolerance (a channels_last or einsum variant is correct).
 GPU_CASES = (_speed_case("3x3 256->256 56x56 batch 32", 32, 256, 256, 56, 3),)
 GPU_THRESHOLD = 0.7
 

@@ -14,13 +14,13 @@ section (needs_cuda: skipped, never passed, on a machine without a GPU).
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from grader.checks.timing import SpeedCase, memory_verdict, speed_verdict
+from grader.checks.timing.measure import measure
 from grader.checks.verdict import Fail, passed
 from grader.runner import plain
 from grader.spec import Check, ProblemSpec
@@ -220,7 +220,9 @@ def check_autocast_dtype(ctx):
 def check_make_scaler(ctx):
     cases = [("cpu", torch.bfloat16, False), ("cpu", torch.float16, True), ("cuda", torch.bfloat16, False),
              ("cpu", torch.float32, False)]
-    if torch.cuda.is_available():
+    # The CUDA fp16 case needs CUDA in the worker: only a --device cuda run has it (a --device cpu
+    # worker runs under RLIMIT_AS, where CUDA cannot start, even on a GPU host; issue 11 item 4).
+    if ctx.device == "cuda":
         cases.append(("cuda", torch.float16, True))
     for device, dtype, enabled in cases:
         got = ctx.probe(f"{HERE}:scaler_probe", device, dtype, what=f"make_scaler({device!r}, {dtype})")
@@ -235,7 +237,7 @@ def check_make_scaler(ctx):
                        f"enabled={enabled}: {why}")
         if enabled and got["device"] != device:
             raise Fail(f"{call} returned a GradScaler for device {got['device']!r}, expected {device!r}")
-    note = "" if torch.cuda.is_available() else " (the CUDA fp16 case needs a GPU and was not tried)"
+    note = "" if ctx.device == "cuda" else " (the CUDA fp16 case runs with --device cuda only and was not tried)"
     return passed("enabled for fp16 only, on the right device" + note)
 
 
@@ -363,142 +365,73 @@ def check_train(ctx):
                   measured=ratio, threshold=TRAIN_DROP)
 
 
-# -- GPU checks (CUDA only) ------------------------------------------------------------------
-# AMP must make a compute-bound conv net's training step faster and smaller.
+# -- GPU checks (CUDA only; uncalibrated: written without a GPU) ---------------------------------
+# AMP must make a compute-bound conv net's training step faster and smaller. Both checks run on the
+# timing engine (grader.checks.timing): the learner's train_step (fp16 autocast + GradScaler) and
+# the grader's fp32 step (grader.probes.speed_targets) each run STEPS steps per timed call on a
+# fresh random batch, interleaved, timed with CUDA events checked against the parent's clock.
 #
-# These checks need CUDA (``needs_cuda=True``): on a machine without a GPU they are ``skipped``,
-# never passed. NOTE: they could not be exercised where they were written (no GPU there); the
-# thresholds come from the issue (>= 2x faster, <= 0.7x peak memory; NVIDIA's published ResNet-50
-# AMP gain over TF32 on A100 is 2.6x) and should be confirmed on a real card.
-#
-# Timing is done by the parent with its own clock around whole round trips, each running several
-# steps: the learner's worker is not trusted to time itself. Every step ends in ``loss.item()``
-# (train_step returns a float), and the probe synchronises before it returns, so a round trip
-# covers the GPU work. The fp32 baseline runs in the trusted baseline worker, interleaved with the
-# learner's runs. The CUDA-event times the probes also return are shown for information only.
-# No L2 flush between steps: a step touches gigabytes of activations, far beyond the 50 MB L2.
-SPEED_MIN, MEMORY_MAX = 2.0, 0.7
-BATCH, SIZE, WIDTH, DEPTH, STEPS, REPEATS = 64, 64, 128, 6, 5, 7
-TF32_NOTE = ("fp32 baseline with PyTorch's default TF32 settings: cuDNN convolutions may use TF32 "
-             "(torch.backends.cudnn.allow_tf32=True), matmuls may not (torch.backends.cuda.matmul.allow_tf32=False)")
+# The baseline is fp32 with PyTorch's defaults, i.e. cuDNN convolutions in TF32: what a learner's
+# fp32 code gets. Against TF32 the hardware ceiling of AMP is about 2x on H100/H200 (dense fp16
+# ~989 TFLOP/s vs TF32 ~494), before launch overhead and GradScaler's per-step sync, so "2x faster"
+# would fail a correct AMP step; NVIDIA reports 2.3-2.6x over TF32 for conv nets on A100 (whose
+# fp16/TF32 peak ratio is also 2x, gained partly from memory traffic). The threshold is therefore a
+# time ratio of at most 0.7 (a speed-up of 1.43x or more): well under the ceiling, far from the
+# ~1.0 of a step that does not use fp16. UNCALIBRATED: to be set below what the reference reaches
+# on 20 runs (scripts/gpu_check.sh). The grader's scaler starts at 2**12 (a fresh one at 65536
+# may overflow and skip every warm-up step), and at most one step in STEPS may be skipped.
+AMP_TIME_MAX, MEMORY_MAX = 0.7, 0.7  # uncalibrated
+STEPS = 5
+BASELINE = "the fp32 step (cuDNN TF32 on, PyTorch's default)"
 
 
-def gpu_net() -> nn.Sequential:
-    """ResNet-like 3x3 conv blocks at 128 channels on 64x64 images: compute-bound, channels_last."""
-    layers = [nn.Conv2d(3, WIDTH, 3, padding=1, bias=False), nn.BatchNorm2d(WIDTH), nn.ReLU()]
-    for _ in range(DEPTH):
-        layers += [nn.Conv2d(WIDTH, WIDTH, 3, padding=1, bias=False), nn.BatchNorm2d(WIDTH), nn.ReLU()]
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(WIDTH, 10)]
-    return nn.Sequential(*layers)
-
-
-def _fp32_step(model, inputs, targets, optimizer) -> float:
-    optimizer.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(inputs), targets)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    return loss.item()
-
-
-def _gpu_setup(env, seed: int):
-    if "gpu" not in env.state:
-        torch.backends.cuda.matmul.allow_tf32 = False  # PyTorch's defaults, stated in the message
-        torch.backends.cudnn.allow_tf32 = True
-        torch.manual_seed(seed)
-        model = gpu_net().to("cuda", memory_format=torch.channels_last)
-        gen = torch.Generator(device="cuda").manual_seed(seed)
-        inputs = torch.randn(BATCH, 3, SIZE, SIZE, device="cuda", generator=gen).contiguous(
-            memory_format=torch.channels_last)
-        targets = torch.randint(0, 10, (BATCH,), device="cuda", generator=gen)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        env.state["gpu"] = (model, inputs, targets, optimizer, torch.amp.GradScaler("cuda"))
-    return env.state["gpu"]
-
-
-def gpu_probe(env, mode: str, steps: int, seed: int, memory: bool = False):
-    """Run ``steps`` training steps: ``mode`` 'fp32' (grader's step) or 'amp' (the learner's)."""
-    model, inputs, targets, optimizer, scaler = _gpu_setup(env, seed)
-    before = model[-1].weight.detach().clone()
-    torch.cuda.synchronize()
-    if memory:
-        torch.cuda.reset_peak_memory_stats()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    losses = []
-    for _ in range(steps):
-        if mode == "fp32":
-            losses.append(_fp32_step(model, inputs, targets, optimizer))
-        else:
-            with env.learner():
-                losses.append(env.entry("train_step")(model, inputs, targets, F.cross_entropy, optimizer,
-                                                      scaler, torch.float16))
-    end.record()
-    torch.cuda.synchronize()
-    return {"losses": losses, "event_ms": start.elapsed_time(end) / steps,
-            "peak": torch.cuda.max_memory_allocated() if memory else None,
-            "changed": not torch.equal(before, model[-1].weight.detach())}
-
-
-def _gpu_run(ctx, worker, mode, steps, memory=False):
-    got = ctx.probe(f"{HERE}:gpu_probe", mode, steps, ctx.case_seed(), memory, worker=worker,
-                    what="train_step()" if mode == "amp" else "the fp32 baseline")
+def _verify_steps(got, expected, label: str) -> None:
+    """Parent side: the learner's timed steps returned finite float losses, moved the weights, and
+    (read from the loss scale, which halves on every skipped step) skipped at most one step."""
     if type(got) is not dict:
-        raise Fail("the grader could not read back the GPU run")
+        raise Fail(f"{label}: the grader could not read back the GPU run")
     losses = got.get("losses")
-    if mode == "amp":
-        if type(losses) is not list or not all(type(v) is float and v == v and abs(v) != float("inf") for v in losses):
-            raise Fail(f"train_step() on CUDA with fp16 returned {losses!r}, expected finite floats")
-        if got.get("changed") is not True:
-            raise Fail("train_step() on CUDA with fp16 did not change the parameters: every step was skipped")
-    return got
+    if type(losses) is not list or len(losses) != STEPS or not all(
+            type(v) is float and math.isfinite(v) for v in losses):
+        raise Fail(f"train_step() on CUDA with fp16 returned {losses!r}, expected {STEPS} finite floats")
+    if got.get("changed") is not True:
+        raise Fail("train_step() on CUDA with fp16 did not change the parameters: every step was skipped")
+    before, after = got.get("scale_before"), got.get("scale_after")
+    if type(before) is float and type(after) is float and after > 0:
+        skipped = round(math.log2(before / after)) if after < before else 0
+        if skipped > 1:
+            raise Fail(f"{label}: {skipped} of {STEPS} timed steps were skipped (the loss scale fell from "
+                       f"{before:g} to {after:g}); a skipped step does no optimizer work, so it cannot be timed")
+
+
+def _gpu_case() -> tuple:
+    from grader.probes import speed_targets as targets
+
+    label = (f"batch {targets.BATCH}x3x{targets.SIZE}x{targets.SIZE}, {targets.DEPTH + 1} conv blocks of "
+             f"{targets.WIDTH} channels, channels_last, {STEPS} steps per call")
+    builder = "grader.probes.speed_targets:training_steps"
+    return (SpeedCase(label, {"x": (targets.BATCH, 3, targets.SIZE, targets.SIZE)},
+                      learner={"kind": "builder", "name": builder, "kwargs": {"mode": "amp", "steps": STEPS},
+                               "no_grad": False, "what": "train_step()"},
+                      baseline={"kind": "builder", "name": builder, "kwargs": {"mode": "fp32", "steps": STEPS},
+                                "no_grad": False},
+                      verify=_verify_steps),)
 
 
 def check_gpu_speed(ctx):
-    learner, baseline = ctx.learner_worker(), ctx.baseline_worker()
-    _gpu_run(ctx, learner, "amp", 3)  # warm-up: cuDNN algorithm choice, allocator, scaler growth
-    _gpu_run(ctx, baseline, "fp32", 3)
-    ratios, amp_times, fp32_times = [], [], []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        _gpu_run(ctx, learner, "amp", STEPS)
-        t1 = time.perf_counter()
-        _gpu_run(ctx, baseline, "fp32", STEPS)
-        t2 = time.perf_counter()
-        amp_times.append((t1 - t0) / STEPS)
-        fp32_times.append((t2 - t1) / STEPS)
-        ratios.append(fp32_times[-1] / amp_times[-1])
-    ratio = statistics.median(ratios)
-    spread = (max(ratios) - min(ratios)) / ratio
-    device = torch.cuda.get_device_name()
-    text = (f"on {device}, batch {BATCH}x3x{SIZE}x{SIZE}, {DEPTH + 1} conv blocks of {WIDTH} channels, channels_last: "
-            f"fp16 AMP step {statistics.median(amp_times) * 1e3:.1f} ms vs fp32 {statistics.median(fp32_times) * 1e3:.1f} ms, "
-            f"{ratio:.2f}x faster (spread {spread:.0%} over {REPEATS} runs; need >= {SPEED_MIN}x); {TF32_NOTE}")
-    if ratio < SPEED_MIN:
-        raise Fail(text, measured=ratio, threshold=SPEED_MIN, unit="x")
-    return passed(text, measured=ratio, threshold=SPEED_MIN, unit="x")
+    m = measure(ctx, _gpu_case(), threshold=AMP_TIME_MAX, baseline_name=BASELINE, device="cuda",
+                min_rounds=6, max_rounds=15, time_cap_s=20.0)
+    return speed_verdict(m, threshold=AMP_TIME_MAX, baseline_name=BASELINE)
 
 
 def check_gpu_memory(ctx):
-    learner, baseline = ctx.learner_worker(), ctx.baseline_worker()
-    _gpu_run(ctx, learner, "amp", 1)
-    _gpu_run(ctx, baseline, "fp32", 1)
-    # NOTE: the learner's peak is read inside its own worker (torch.cuda.max_memory_allocated), so
-    # it is evidence, not proof; the speed check above is the harder one to fake.
-    amp = _gpu_run(ctx, learner, "amp", 1, memory=True)["peak"]
-    fp32 = _gpu_run(ctx, baseline, "fp32", 1, memory=True)["peak"]
-    if type(amp) is not int or type(fp32) is not int or fp32 <= 0:
-        raise Fail("the grader could not read the peak memory of the GPU run")
-    ratio = amp / fp32
-    text = (f"peak memory of one step: fp16 AMP {amp / 2**20:.0f} MiB vs fp32 {fp32 / 2**20:.0f} MiB = {ratio:.2f}x "
-            f"(need <= {MEMORY_MAX}x; activations saved for backward should be 16-bit)")
-    if ratio > MEMORY_MAX:
-        raise Fail(text, measured=ratio, threshold=MEMORY_MAX, unit="x")
-    return passed(text, measured=ratio, threshold=MEMORY_MAX, unit="x")
+    m = measure(ctx, _gpu_case(), threshold=AMP_TIME_MAX * 3, baseline_name=BASELINE, device="cuda",
+                min_rounds=2, max_rounds=2, memory=True)
+    return memory_verdict(m, threshold=MEMORY_MAX, what="fp16 AMP", baseline_name="fp32")
 
 
 GPU_CHECKS = (
-    Check("CUDA: AMP step at least 2x faster than fp32", "speed", 2, check_gpu_speed, needs_cuda=True),
+    Check("CUDA: AMP step at most 0.7x the fp32 step's time", "speed", 2, check_gpu_speed, needs_cuda=True),
     Check("CUDA: AMP peak memory at most 0.7x fp32", "speed", 1, check_gpu_memory, needs_cuda=True),
 )
 

@@ -3,24 +3,25 @@
 Correctness runs everywhere: on CPU the worker sets TRITON_INTERPRET=1 before importing the
 learner's file (``SPEC.worker_env``), so the kernel runs on Triton's interpreter (numpy, about
 10-100 ms per program under the grader's op guard); the cases are therefore tiny. On CUDA the same
-checks run the compiled kernel. Speed runs on CUDA only (``needs_cuda``): see ``gpu_speed`` below.
+checks run the compiled kernel, with ``TRITON_INTERPRET=0`` forced (a value from the user's
+environment must not leak into a CUDA run). Speed runs on CUDA only (``needs_cuda``), through the
+timing engine (``grader.checks.timing``): see ``SPEED_CASES`` below.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 
 from grader.bans import CONV, forbid
 from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
-from grader.checks.compare import TOLERANCES, compare
-from grader.checks.verdict import Fail, Verdict, passed
+from grader.checks.compare import compare
+from grader.checks.timing import SpeedCase, speed_check
+from grader.checks.verdict import Fail, passed
+from grader.probes import p15_gpu_depthwise as probes
 from grader.spec import Check, ProblemSpec
 
 ENTRY = "depthwise_conv2d"
-PROBE = "grader.problems.p15_gpu_depthwise:"
 BANNED = forbid(CONV)
 
 
@@ -49,18 +50,6 @@ def reference(case: dict) -> torch.Tensor:
                     case["padding"], groups=case["x"].shape[1])
 
 
-def device_call(env, x, weight, bias, stride, padding):
-    """Worker side: the learner's kernel on the run's device; returns the output, its device and
-    the inputs as they are afterwards (the copies on the device, so in-place edits show there too)."""
-    device = torch.device(env.device)
-    args = [None if t is None else t.to(device) for t in (x, weight, bias)]
-    fn = env.entry(ENTRY)
-    with env.learner():
-        out = fn(*args, stride=stride, padding=padding)
-    where = out.device.type if type(out) is torch.Tensor else None
-    return {"out": out, "device": where, "after": args}
-
-
 def _check_cases(ctx, family: str, count: int, dtype: torch.dtype):
     for index in range(count):
         seed = ctx.case_seed(index)
@@ -68,7 +57,7 @@ def _check_cases(ctx, family: str, count: int, dtype: torch.dtype):
         label = describe_conv(index, seed, tuple(case["x"].shape), tuple(case["weight"].shape), dtype,
                               stride=case["stride"], padding=case["padding"], bias=case["bias"] is not None,
                               no_bias=case["bias"] is None)
-        reply = ctx.probe(PROBE + "device_call", case["x"], case["weight"], case["bias"],
+        reply = ctx.probe(probes.device_call, case["x"], case["weight"], case["bias"],
                           case["stride"], case["padding"], arg_names=("x", "weight", "bias"),
                           what=f"{ENTRY}()")
         for name, sent, back in zip(("x", "weight", "bias"), (case["x"], case["weight"], case["bias"]),
@@ -89,7 +78,7 @@ def correctness(family: str, count: int, dtype: torch.dtype = torch.float32):
     return lambda ctx: _check_cases(ctx, family, count, dtype)
 
 
-# -- speed on CUDA (cannot run on a machine without a GPU; not exercised by the project's CI) -----
+# -- speed on CUDA (uncalibrated: written without a GPU; scripts/gpu_check.sh measures it) ------
 # Peak DRAM bandwidth by device name, first match wins (vendor data sheets, bytes/s).
 PEAK_BANDWIDTH = (
     ("H200", 4.8e12), ("H100 NVL", 3.9e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12),
@@ -99,18 +88,19 @@ PEAK_BANDWIDTH = (
     ("RTX 3090", 0.936e12), ("RTX 4080", 0.717e12), ("RTX 3080", 0.76e12),
 )
 
-# (label, N, C, H, W, k, stride, padding, dtype, calls per round)
+# (label, N, C, H, W, k, stride, padding, dtype)
 SPEED_SHAPES = (
-    ("MobileNetV2 block, 32x144x56x56 3x3", 32, 144, 56, 56, 3, 1, 1, torch.float32, 20),
-    ("MobileNetV2 downsample, 32x96x112x112 3x3 s2", 32, 96, 112, 112, 3, 2, 1, torch.float32, 20),
-    ("large image, 16x64x512x512 3x3", 16, 64, 512, 512, 3, 1, 1, torch.float32, 4),
-    ("MobileNetV2 block, 32x144x56x56 3x3", 32, 144, 56, 56, 3, 1, 1, torch.float16, 20),
-    ("large image, 16x64x512x512 3x3", 16, 64, 512, 512, 3, 1, 1, torch.float16, 4),
+    ("MobileNetV2 block, 32x144x56x56 3x3", 32, 144, 56, 56, 3, 1, 1, torch.float32),
+    ("MobileNetV2 downsample, 32x96x112x112 3x3 s2", 32, 96, 112, 112, 3, 2, 1, torch.float32),
+    ("large image, 16x64x512x512 3x3", 16, 64, 512, 512, 3, 1, 1, torch.float32),
+    ("MobileNetV2 block, 32x144x56x56 3x3", 32, 144, 56, 56, 3, 1, 1, torch.float16),
+    ("large image, 16x64x512x512 3x3", 16, 64, 512, 512, 3, 1, 1, torch.float16),
 )
-SPEED_ROUNDS = 5
-SPEED_THRESHOLD = 1.0  # geometric mean of F.conv2d time / your time over the shapes
-SAMPLES = 256  # output positions compared per timed call
-L2_FLUSH_BYTES = 256 << 20  # larger than any current L2 (H100: 50 MB)
+# The time ratio yours / F.conv2d(groups=C), median over the shapes (lower is better). 1.0:
+# at least as fast as PyTorch's kernel. Uncalibrated; the issue's anchor: PyTorch's depthwise
+# 3x3 moves about 25% of an H100's peak DRAM bandwidth on 16x64x512x512 fp32, and the goal for
+# the reference is 60% or more, so 1.0 should leave a wide margin.
+SPEED_THRESHOLD = 1.0
 
 
 def peak_bandwidth(device_name: str) -> float | None:
@@ -127,104 +117,32 @@ def bytes_moved(n, c, h, w, k, stride, padding, dtype) -> int:
     return (n * c * h * w + n * c * ho * wo + c * k * k) * size
 
 
-def time_calls(env, shape, seeds, sample_index, learner):
-    """Worker side (CUDA). Every call gets a fresh input drawn from a seed the parent chose, L2 is
-    flushed before it, and CUDA events time it. A grader dispatch mode (cheap: no profile hook)
-    watches the timed calls of both workers alike for banned aten ops. Returns the times and, per
-    call, the output at the parent's sample positions (both workers draw identical inputs)."""
-    from grader.runner.guard import Findings, _DispatchWatcher
-
-    _, n, c, h, w, k, stride, padding, dtype_name, _ = shape
-    dtype = getattr(torch, dtype_name)
-    dev = torch.device("cuda")
-    if "flush" not in env.state:
-        env.state["flush"] = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device=dev)
-    fn = env.entry(ENTRY) if learner else None
-    index = torch.tensor(sample_index, device=dev)
-    times, samples, findings = [], [], Findings()
-    if learner:  # one untimed call on its own input under the full guard (profile hook and all)
-        gen = torch.Generator(device=dev).manual_seed(seeds[0] ^ 0x5DEECE66D)
-        with env.learner():
-            fn(torch.randn((n, c, h, w), generator=gen, device=dev, dtype=dtype),
-               torch.randn((c, 1, k, k), generator=gen, device=dev, dtype=dtype), None,
-               stride=stride, padding=padding)
-    for seed in seeds:
-        gen = torch.Generator(device=dev).manual_seed(seed)
-        x = torch.randn((n, c, h, w), generator=gen, device=dev, dtype=dtype)
-        weight = torch.randn((c, 1, k, k), generator=gen, device=dev, dtype=dtype)
-        env.state["flush"].zero_()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        with _DispatchWatcher(BANNED if learner else forbid(), findings):
-            start.record()
-            out = (fn(x, weight, None, stride=stride, padding=padding) if learner
-                   else F.conv2d(x, weight, None, stride, padding, groups=c))
-            end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-        ok = type(out) is torch.Tensor and out.is_cuda and out.dtype == dtype and out.is_contiguous()
-        samples.append(out.reshape(-1)[index].double().cpu() if ok and out.numel() > max(sample_index)
-                       else None)
-        del x, weight, out
-    env.findings["banned"].update(findings.banned)
-    return {"times": times, "samples": samples, "device_name": torch.cuda.get_device_name()}
+def _speed_case(label, n, c, h, w, k, stride, padding, dtype) -> SpeedCase:
+    dtype_name = str(dtype).replace("torch.", "")
+    inputs = {"x": (n, c, h, w), "weight": (c, 1, k, k)}
+    kwargs = {"stride": stride, "padding": padding}
+    return SpeedCase(
+        f"{label} {dtype_name}", inputs,
+        learner={"kind": "entry", "name": ENTRY, "args": ("x", "weight", "bias"), "kwargs": kwargs},
+        baseline={"kind": "torch", "name": "conv2d", "args": ("x", "weight", "bias"),
+                  "kwargs": dict(kwargs, groups=c)},
+        dtype=dtype_name, nbytes=bytes_moved(n, c, h, w, k, stride, padding, dtype))
 
 
-def speed_verdict(rows: list[dict], device_name: str, threshold: float = SPEED_THRESHOLD) -> Verdict:
-    """Parent side, from plain numbers: rows of {label, bytes, learner (s), baseline (s)}."""
-    peak = peak_bandwidth(device_name)
-    lines, ratios = [], []
-    for row in rows:
-        mine, base = sorted(row["learner"]), sorted(row["baseline"])
-        t_mine, t_base = mine[len(mine) // 2], base[len(base) // 2]
-        if peak and t_mine < row["bytes"] / peak * 0.9:
-            raise Fail(f"{row['label']}: a median of {t_mine * 1e3:.3f} ms would move "
-                       f"{row['bytes'] / t_mine / 1e12:.2f} TB/s, beyond {device_name}'s peak of "
-                       f"{peak / 1e12:.2f} TB/s: the timing was tampered with or the work skipped")
-        ratio = t_base / t_mine
-        ratios.append(ratio)
-        achieved = row["bytes"] / t_mine
-        roof = f", {achieved / peak:.0%} of peak" if peak else ""
-        spread = f"{mine[0] * 1e3:.3f}-{mine[-1] * 1e3:.3f}"
-        lines.append(f"{row['label']}: yours {t_mine * 1e3:.3f} ms ({spread}; {achieved / 1e9:.0f} GB/s{roof}), "
-                     f"F.conv2d {t_base * 1e3:.3f} ms ({row['bytes'] / t_base / 1e9:.0f} GB/s): {ratio:.2f}x")
-    mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    card = f"{device_name}, peak {peak / 1e12:.2f} TB/s" if peak else f"{device_name}, peak bandwidth unknown"
-    message = (f"{mean:.2f}x F.conv2d(groups=C) (geometric mean, need {threshold:.1f}x) on {card}\n"
-               + "\n".join(lines))
-    if mean < threshold:
-        raise Fail(message, measured=mean, threshold=threshold, unit="x")
-    return passed(message, measured=mean, threshold=threshold, unit="x")
+# What Triton 3.x itself starts as child processes on CUDA (from its sources: backends/nvidia/
+# driver.py, compiler.py, runtime/build.py), for the sandbox's exec allowlist and the guard: the
+# driver runs `/sbin/ldconfig -p` once per process; the compiler `ptxas --version` once and
+# `ptxas` per new kernel (`ptxas-blackwell` for sm >= 90, from triton/backends/nvidia/bin); a cold
+# cache builds cuda_utils with the C compiler ($CC, gcc or clang; gcc runs cc1, as, collect2, ld).
+# Not grader code: a record that tests/test_p15_gpu_depthwise.py checks against Triton itself.
+TRITON_CHILD_PROGRAMS = ("ldconfig", "ptxas", "ptxas-blackwell", "gcc", "cc", "clang", "cc1", "as",
+                         "collect2", "ld")
 
 
-def gpu_speed(ctx):
-    """Interleaved rounds: learner worker, then the trusted baseline worker, on the same fresh
-    inputs (same seeds); outputs of every timed call are compared at random positions."""
-    baseline = ctx.baseline_worker()
-    rows, device_name = [], "unknown GPU"
-    for shape_index, (label, n, c, h, w, k, s, p, dtype, calls) in enumerate(SPEED_SHAPES):
-        gen = ctx.generator(shape_index)
-        ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-        shape = (label, n, c, h, w, k, s, p, str(dtype).replace("torch.", ""), calls)
-        row = {"label": f"{label} {shape[8]}", "bytes": bytes_moved(n, c, h, w, k, s, p, dtype),
-               "learner": [], "baseline": []}
-        for _ in range(SPEED_ROUNDS):
-            seeds = [randint(gen, 1, 2**62) for _ in range(calls)]
-            index = [randint(gen, 0, n * c * ho * wo - 1) for _ in range(SAMPLES)]
-            mine = ctx.probe(PROBE + "time_calls", shape, seeds, index, True, what=f"{ENTRY}()")
-            base = ctx.probe(PROBE + "time_calls", shape, seeds, index, False, worker=baseline,
-                             banned=forbid())
-            device_name = base["device_name"]
-            for call, (got, want) in enumerate(zip(mine["samples"], base["samples"])):
-                if got is None:
-                    raise Fail(f"{row['label']}: a timed call did not return a contiguous CUDA tensor of "
-                               f"dtype {dtype} with N*C*Ho*Wo = {n * c * ho * wo} elements")
-                compare(got, want, dtype=torch.float64, what=f"{ENTRY}() in a timed call",
-                        case=f"{row['label']}, timed call {call} (seed {seeds[call]})",
-                        tolerance=TOLERANCES[dtype])
-            row["learner"] += mine["times"]
-            row["baseline"] += base["times"]
-        rows.append(row)
-    return speed_verdict(rows, device_name)
+SPEED_CASES = tuple(_speed_case(*shape) for shape in SPEED_SHAPES)
+gpu_speed = speed_check(SPEED_CASES, threshold=SPEED_THRESHOLD, baseline_name="F.conv2d(groups=C)",
+                        device="cuda", peak_bandwidth=peak_bandwidth, min_rounds=5, max_rounds=20,
+                        time_cap_s=20.0)
 
 
 SPEC = ProblemSpec(
@@ -239,7 +157,7 @@ SPEC = ProblemSpec(
         Check("padding", "correctness", 2, correctness("padding", 2)),
         Check("stride", "correctness", 2, correctness("stride", 2)),
         Check("float16", "correctness", 2, correctness("fp16", 3, torch.float16)),
-        Check("faster than F.conv2d(groups=C) on CUDA", "speed", 4, gpu_speed, needs_cuda=True),
+        Check("at least as fast as F.conv2d(groups=C) on CUDA", "speed", 4, gpu_speed, needs_cuda=True),
     ),
     hints=(
         "Depthwise means every channel is convolved with its own kH x kW filter: no sum over channels. "
@@ -256,6 +174,8 @@ SPEC = ProblemSpec(
     ),
     time_limit_s=120.0,
     banned=BANNED,
-    worker_env={"cpu": {"TRITON_INTERPRET": "1"}},
+    # Both values are set explicitly: TRITON_INTERPRET=1 in the user's environment must not turn
+    # a CUDA run into an interpreter run (issue 11 item 9), nor 0 a CPU run into a failed launch.
+    worker_env={"cpu": {"TRITON_INTERPRET": "1"}, "cuda": {"TRITON_INTERPRET": "0"}},
     worker_reimport=("triton",),  # torch's preload imported it before the variable was set
 )

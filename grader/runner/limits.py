@@ -36,13 +36,33 @@ def become_subreaper() -> None:
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def apply_worker_limits(memory_mb: int) -> None:
-    """Called in a fresh worker before any learner code is imported."""
+def _status_bytes(field: str) -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def apply_worker_limits(memory_mb: int, kind: str = "as") -> None:
+    """Called in a fresh worker before any learner code is imported.
+
+    ``kind`` "as": RLIMIT_AS (address space), for CPU workers. "data": RLIMIT_DATA, for CUDA
+    workers: the CUDA driver reserves tens of GiB of address space (PROT_NONE, so not counted as
+    data) and maps device memory shared, so RLIMIT_AS would stop CUDA starting while RLIMIT_DATA
+    (private writable memory, Linux >= 4.7) still caps what the learner allocates on the host.
+    Either way the allowance comes on top of what torch already holds."""
     os.setsid()  # own session and process group: the parent kills the whole group
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the server dies -> the worker dies
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the learner's children stay below us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if memory_mb > 0:
+    if memory_mb > 0 and kind == "data":
+        limit = _status_bytes("VmData") + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    elif memory_mb > 0:
         # torch maps a lot of address space at import; the allowance comes on top of that.
         limit = _virtual_memory_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -246,7 +246,7 @@ def _forget_modules(packages) -> None:
 def main(sock_fd: int, out_fd: int, config: dict) -> int:
     global _memory_mb
     _memory_mb = config.get("memory_mb", 0)
-    limits.apply_worker_limits(_memory_mb)
+    limits.apply_worker_limits(_memory_mb, config.get("memory_kind", "as"))
     install_audit_hook()  # before any learner code: it cannot be removed afterwards
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
