@@ -129,8 +129,13 @@ class Context:
                 raise Fail(f"{what} did not finish within its limit of {timeout_s:.0f} s",
                            measured=None) from None
             raise
+        if reply.status in ("not_implemented", "raised") and reply.banned:
+            # the forbidden op came first: it is the finding, whatever the code did after it
+            names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
+            after = "NotImplementedError" if reply.status == "not_implemented" else reply.exc_type
+            raise Fail(f"{what} called a forbidden op: {names}; then it raised {after}: {reply.message}")
         if reply.status == "not_implemented":
-            raise LearnerNotImplemented(reply.message)
+            raise LearnerNotImplemented(reply.message, what)
         if reply.status == "raised":
             raise LearnerRaised(reply.exc_type, reply.message, reply.traceback, what)
         if reply.banned:

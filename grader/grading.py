@@ -66,9 +66,10 @@ def run_check(check: Check, ctx: Context) -> CheckResult:
     except Fail as failure:
         figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit")}
         return _check_result(check, "failed", failure.message, **figures)
-    except LearnerNotImplemented:
-        return _check_result(check, "failed", "not implemented yet (raises NotImplementedError)",
-                             not_implemented=True)
+    except LearnerNotImplemented as exc:
+        who = f"{exc.what} is " if exc.what else ""
+        return _check_result(check, "failed", f"{who}not implemented yet (raises NotImplementedError"
+                             + (f": {exc.message})" if exc.message else ")"), not_implemented=True)
     except LearnerRaised as raised:
         return _check_result(check, "error", raised.text)
     except (WorkerGone, WorkerTimeout, BadReply, ImportFailed):

@@ -47,4 +47,9 @@ class LearnerRaised(Exception):
 
 
 class LearnerNotImplemented(Exception):
-    """The learner's function still raises NotImplementedError."""
+    """The learner's function still raises NotImplementedError; ``what`` names it ('convolve2d()')."""
+
+    def __init__(self, message: str = "", what: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.what = what
