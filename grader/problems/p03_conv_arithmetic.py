@@ -156,9 +156,11 @@ def check_conv_output_size(ctx, count: int = 30):
     cases = []
     for index in range(count):
         gen = ctx.generator(index)
-        # Case 0: 7 / 2 is not whole, so rounding up instead of down shows at once.
+        # Case 0: 7 / 2 is not whole, so rounding up instead of down shows at once. Case 1: every
+        # default. Case 2: an output of exactly 1 (the boundary of the ValueError test).
         kwargs = {"size": 8, "kernel_size": 3, "stride": 2, "padding": 1} if index == 0 else \
             _defaults_only(gen) if index == 1 else \
+            {"size": 5, "kernel_size": 3, "stride": 2, "dilation": 2} if index == 2 else \
             _drop_defaults(gen, _conv_case(gen, valid=True))
         cases.append(kwargs)
     records = _run(ctx, "conv_output_size", [_args(k, ("size", "kernel_size")) for k in cases])
@@ -279,6 +281,7 @@ def check_transposed_output_size(ctx, count: int = 25):
         gen = ctx.generator(index)
         kwargs = {"size": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1} if index == 0 \
             else _defaults_only(gen) if index == 1 \
+            else {"size": 1, "kernel_size": 1} if index == 2 \
             else _drop_defaults(gen, _transposed_case(gen, valid=True))
         cases.append(kwargs)
     records = _run(ctx, "transposed_output_size", [_args(k, ("size", "kernel_size")) for k in cases])
@@ -300,8 +303,10 @@ def check_value_error(ctx):
             (None, {"size": 4, "kernel_size": 5, "stride": 2}),
             (None, {"size": 3, "kernel_size": 2, "dilation": 3})]
     conv += [(ctx.case_seed(i), _conv_case(ctx.generator(i), valid=False)) for i in range(3, 8)]
-    transposed = [(None, {"size": 1, "kernel_size": 1, "padding": 1})]
-    transposed += [(ctx.case_seed(i), _transposed_case(ctx.generator(i), valid=False)) for i in range(9, 12)]
+    transposed = [(None, {"size": 1, "kernel_size": 1, "padding": 1}),
+                  # an output of exactly 0: `out < 0` instead of `out < 1` returns it
+                  (None, {"size": 1, "kernel_size": 1, "padding": 1, "output_padding": 1, "dilation": 2})]
+    transposed += [(ctx.case_seed(i), _transposed_case(ctx.generator(i), valid=False)) for i in range(10, 13)]
     groups = (("conv_output_size", conv, torch_conv_size, conv_formula, 0),
               ("transposed_output_size", transposed, torch_transposed_size, transposed_formula, 8))
     for entry, cases, oracle, formula, first in groups:
