@@ -53,6 +53,9 @@ class Context:
         self._learner: Worker | None = None
         self._baseline: Worker | None = None
         self.workers: list[Worker] = []
+        # entry points (or probes) that have returned a value at least once in this problem: a
+        # NotImplementedError from one of them later is one missing feature, not work not started
+        self.answered: set[str] = set()
 
     # -- randomness ---------------------------------------------------------------------------
     def case_seed(self, index: int = 0) -> int:
@@ -134,8 +137,11 @@ class Context:
             names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
             after = "NotImplementedError" if reply.status == "not_implemented" else reply.exc_type
             raise Fail(f"{what} called a forbidden op: {names}; then it raised {after}: {reply.message}")
+        key = args[0] if probe in ("call", "call_many") and args else probe
         if reply.status == "not_implemented":
-            raise LearnerNotImplemented(reply.message, what)
+            raise LearnerNotImplemented(reply.message, what, answered_before=key in self.answered)
+        if reply.status == "ok":
+            self.answered.add(key)
         if reply.status == "raised":
             raise LearnerRaised(reply.exc_type, reply.message, reply.traceback, what)
         if reply.banned:

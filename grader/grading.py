@@ -67,6 +67,10 @@ def run_check(check: Check, ctx: Context) -> CheckResult:
         figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit")}
         return _check_result(check, "failed", failure.message, **figures)
     except LearnerNotImplemented as exc:
+        if exc.answered_before:
+            return _check_result(check, "failed", f"{exc.what or 'the function'} raised NotImplementedError"
+                                 f" ({exc.message}) although it answered earlier calls: a feature this "
+                                 "check uses is not implemented yet")
         who = f"{exc.what} is " if exc.what else ""
         return _check_result(check, "failed", f"{who}not implemented yet (raises NotImplementedError"
                              + (f": {exc.message})" if exc.message else ")"), not_implemented=True)
