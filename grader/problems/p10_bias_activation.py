@@ -11,12 +11,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.checks.cases import choice, describe_conv, randint, random_tensor
+from grader.checks.cases import choice, describe_conv, randint, random_tensor, shown_value
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
 from grader.problems.p12_conv_backward import AUTOGRAD_ENTRY_POINTS
 from grader.probes import p10_bias_activation as probes
-from grader.runner import plain
 from grader.runner.guard import BannedOps
 from grader.spec import Check, ProblemSpec
 
@@ -246,9 +245,11 @@ def check_compose(ctx, count=4):
         seed = ctx.case_seed(index)
         gen = torch.Generator().manual_seed(seed)
         dtype = torch.float64 if index % 2 else torch.float32
-        c0, c1, c2 = (2, 3, 2) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3), randint(gen, 1, 3))
-        k1 = (2, 3) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
-        k2 = (3, 2) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
+        # case 0: every channel count and kernel size differs from every other, so no two
+        # dimensions swapped (channels with kernel sizes, rows with columns) agree by chance
+        c0, c1, c2 = (2, 3, 4) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3), randint(gen, 1, 3))
+        k1 = (5, 6) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
+        k2 = (7, 8) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
         w1, w2 = random_tensor(gen, (c1, c0, *k1), dtype), random_tensor(gen, (c2, c1, *k2), dtype)
         b1 = None if index == 3 else random_tensor(gen, (c1,), dtype)
         b2 = None if index == 2 else random_tensor(gen, (c2,), dtype)
@@ -257,7 +258,7 @@ def check_compose(ctx, count=4):
                  f"{str(dtype).replace('torch.', '')}, seed {seed})")
         got = ctx.call("compose_linear_convs", w1, b1, w2, b2, arg_names=("w1", "b1", "w2", "b2"))
         if type(got) not in (tuple, list) or len(got) != 2:
-            what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
+            what = f"{len(got)} values" if type(got) in (tuple, list) else shown_value(got)
             raise Fail(f"{label}: compose_linear_convs() must return (w, b), got {what}")
         weight, bias = _compose_reference(w1, b1, w2, b2)
         compare(got[0], weight, dtype=dtype, what="the composed kernel w", case=label,

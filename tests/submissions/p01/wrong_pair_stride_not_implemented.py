@@ -1,6 +1,6 @@
 # expected: failed
 # failing: conv2d stride and padding
-# message: raised NotImplementedError
+# message: it still raises with only: stride (
 # Everything works except a (rows, columns) stride pair, which raises NotImplementedError: the
 # check must fail naming the feature, and the problem must not show as not started.
 import torch

@@ -1,6 +1,6 @@
 # expected: failed
 # failing: stride and padding; 'valid' and 'same' padding; dilation and groups
-# message: raised NotImplementedError
+# message: it still raises with only: bias
 # Everything works except a bias, which raises NotImplementedError: every check meets it (case 0
 # always has a bias), and the problem must still not show as not started: the checks say which
 # features the case sets.
