@@ -53,6 +53,9 @@ class Context:
         self._learner: Worker | None = None
         self._baseline: Worker | None = None
         self.workers: list[Worker] = []
+        # entry points (or probes) that have returned a value at least once in this problem: a
+        # NotImplementedError from one of them later is one missing feature, not work not started
+        self.answered: set[str] = set()
 
     # -- randomness ---------------------------------------------------------------------------
     def case_seed(self, index: int = 0) -> int:
@@ -132,9 +135,17 @@ class Context:
         if reply.banned:  # first: the worker refuses a forbidden op by raising, which may end the call
             names = "; ".join(f"{op} ({why})" for op, why in sorted(reply.banned.items()))
             also = f"; it also went around the grader's op detection: {reply.tamper[0]}" if reply.tamper else ""
-            raise Fail(f"{what} called a forbidden op: {names}{also}")
+            after = ""
+            if reply.status in ("not_implemented", "raised") and not any(op in reply.message for op in reply.banned):
+                # the forbidden op came first: it is the finding, whatever the code did after it
+                raised = "NotImplementedError" if reply.status == "not_implemented" else reply.exc_type
+                after = f"; then it raised {raised}: {reply.message}"
+            raise Fail(f"{what} called a forbidden op: {names}{also}{after}")
+        key = args[0] if probe in ("call", "call_many") and args else probe
         if reply.status == "not_implemented":
-            raise LearnerNotImplemented(reply.message)
+            raise LearnerNotImplemented(reply.message, what, answered_before=key in self.answered)
+        if reply.status == "ok":
+            self.answered.add(key)
         if reply.status == "raised":
             raise LearnerRaised(reply.exc_type, reply.message, reply.traceback, what)
         if reply.tamper:

@@ -69,9 +69,14 @@ def run_check(check: Check, ctx: Context) -> CheckResult:
     except Fail as failure:
         figures = {k: v for k, v in failure.figures.items() if k in ("measured", "threshold", "unit", "direction")}
         return _check_result(check, "failed", failure.message, **figures)
-    except LearnerNotImplemented:
-        return _check_result(check, "failed", "not implemented yet (raises NotImplementedError)",
-                             not_implemented=True)
+    except LearnerNotImplemented as exc:
+        if exc.answered_before:
+            return _check_result(check, "failed", f"{exc.what or 'the function'} raised NotImplementedError"
+                                 f" ({exc.message}) although it answered earlier calls: a feature this "
+                                 "check uses is not implemented yet")
+        who = f"{exc.what} is " if exc.what else ""
+        return _check_result(check, "failed", f"{who}not implemented yet (raises NotImplementedError"
+                             + (f": {exc.message})" if exc.message else ")"), not_implemented=True)
     except LearnerRaised as raised:
         # A CUDA error is sticky for the process: the next check gets a fresh worker.
         cuda_errors.replace_worker_after(ctx, raised.exc_type, raised.message)

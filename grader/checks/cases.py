@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from grader.runner import plain
+
 
 def pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
@@ -53,3 +55,38 @@ def conv_output_formula(size: int, k: int, s: int, p: int, d: int, dim: str = "H
     out = (size + 2 * p - d * (k - 1) - 1) // s + 1
     return (f"{dim}_out = floor(({dim} + 2*padding - dilation*(k-1) - 1) / stride) + 1 = "
             f"floor(({size} + {2 * p} - {d * (k - 1)} - 1) / {s}) + 1 = {out}")
+
+
+def shown_value(value, limit: int = 200) -> str:
+    """A returned value in words for a message: 'a numpy.int64', 'a torch.Tensor of shape (2,)
+    [1, 2]', '(a numpy.int64, 3)', or its repr; never the grader's internal markers."""
+    if plain.is_foreign(value):
+        kind = plain.foreign_description(value)
+        return f"a {kind}" if not kind.startswith(("a ", "an ")) else kind
+    if type(value) is dict and "__dtype__" in value:
+        return f"the dtype {value['__dtype__']}"
+    if type(value) is torch.Tensor:
+        items = value.tolist() if value.numel() <= 8 else "..."
+        return f"a torch.Tensor of shape {tuple(value.shape)} {items}"
+    if type(value) in (tuple, list):
+        inner = ", ".join(shown_value(v, limit) for v in value[:8]) + (", ..." if len(value) > 8 else "")
+        text = f"({inner}{',' if len(value) == 1 else ''})" if type(value) is tuple else f"[{inner}]"
+        return text[:limit]
+    return repr(value)[:limit]
+
+
+def int_advice(value) -> str:
+    """``value`` in words and why it is not the Python int that was asked for, with advice that
+    fits its kind ('float 4.0 (use // ...)', 'a numpy.int64, expected a Python int: ...')."""
+    if type(value) is float:
+        return f"float {value!r} (use // (floor division) so the count stays an int)"
+    if type(value) is bool:
+        return f"bool {value!r}, expected a Python int"
+    if type(value) is torch.Tensor:
+        return f"{shown_value(value)} (return a Python int, e.g. with .item())"
+    if plain.is_foreign(value):
+        kind = plain.foreign_description(value)
+        if kind.startswith("numpy."):
+            return f"a {kind}, expected a Python int (convert it with int(...))"
+        return f"a {kind}, expected a Python int"
+    return f"{shown_value(value)}, expected a Python int"

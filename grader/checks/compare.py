@@ -34,6 +34,12 @@ def _fmt_shape(shape) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ")"
 
 
+def _distinct(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` printed with 6 significant digits, or in full when those look the same."""
+    short = (f"{a:.6g}", f"{b:.6g}")
+    return short if short[0] != short[1] else (repr(a), repr(b))
+
+
 def compare(got, expected: torch.Tensor, *, dtype: torch.dtype, what: str, case: str = "",
             shape_hint: str = "", tolerance: Tolerance | None = None) -> None:
     """Raise ``Fail`` with a message that locates the first problem; return None when close.
@@ -79,8 +85,37 @@ def compare(got, expected: torch.Tensor, *, dtype: torch.dtype, what: str, case:
         index = [int(i) for i in index]
         at = tuple(index)
         first = [list(map(int, i)) for i in bad.nonzero()[:5].tolist()]
+        shown_got, shown_ref = _distinct(val[at].item(), ref[at].item())
         raise Fail(
             f"{prefix}{what} is wrong: max abs error {err.max().item():.3g} at {index} "
-            f"(got {val[at].item():.6g}, expected {ref[at].item():.6g}); relative L2 error "
+            f"(got {shown_got}, expected {shown_ref}); relative L2 error "
             f"{rel_l2:.3g} (allowed {tol.l2:g}); {int(bad.sum())} of {err.numel()} elements outside "
             f"tolerance" + (f", first at {first}" if first else ""))
+
+
+def shown_difference(got: torch.Tensor, expected: torch.Tensor, decimals: int = 4) -> list[str]:
+    """Lines that say how ``got`` differs from ``expected`` when the two are printed side by side
+    rounded to ``decimals``: a dtype or shape difference, and, when the printed values look the
+    same (e.g. -0.0 against 0.0 after rounding, or an error below the rounding), the largest
+    difference at full precision. Empty when the printed values already show the difference, or
+    when there is none."""
+    lines = []
+    if got.dtype != expected.dtype:
+        lines.append(f"dtype: got {str(got.dtype).replace('torch.', '')}, expected "
+                     f"{str(expected.dtype).replace('torch.', '')}")
+    if tuple(got.shape) != tuple(expected.shape):
+        lines.append(f"shape: got {_fmt_shape(got.shape)}, expected {_fmt_shape(expected.shape)}")
+        return lines
+    if got.numel() == 0:
+        return lines
+    a, b = got.to(torch.float64), expected.to(torch.float64)
+    rounded_same = torch.equal(a.round(decimals=decimals).nan_to_num() + 0.0, b.round(decimals=decimals).nan_to_num() + 0.0)
+    if rounded_same:
+        err = (a - b).abs().nan_to_num(nan=float("inf"))
+        if err.max().item() > 0:
+            flat = int(torch.argmax(err).item())
+            at = [int(i) for i in torch.unravel_index(torch.tensor(flat), err.shape)] if err.dim() else []
+            lines.append(f"the values look equal rounded to {decimals} decimals; the largest difference is "
+                         f"{err.max().item():.3g} at {at} (got {a[tuple(at)].item()!r}, expected "
+                         f"{b[tuple(at)].item()!r})")
+    return lines

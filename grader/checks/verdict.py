@@ -48,4 +48,11 @@ class LearnerRaised(Exception):
 
 
 class LearnerNotImplemented(Exception):
-    """The learner's function still raises NotImplementedError."""
+    """The learner's function still raises NotImplementedError; ``what`` names it ('convolve2d()')."""
+
+    def __init__(self, message: str = "", what: str = "", answered_before: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.what = what
+        # the same function answered earlier calls: one feature is missing, the work is started
+        self.answered_before = answered_before

@@ -14,10 +14,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from grader.checks.cases import randint
+from grader.checks.cases import int_advice, randint, shown_value
 from grader.checks.verdict import Fail, LearnerRaised, passed
 from grader.checks.threads import one_thread
-from grader.runner import plain
 from grader.spec import Check, ProblemSpec
 
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
@@ -81,6 +80,14 @@ def _drop_defaults(gen, kwargs: dict) -> dict:
     return {k: v for k, v in kwargs.items() if not (DEFAULTS.get(k) == v and randint(gen, 0, 1))}
 
 
+def _defaults_only(gen) -> dict:
+    """A valid case of ``size`` and ``kernel_size`` alone, every option left to the learner's
+    defaults (so a wrong default such as stride=2 or padding=-1 fails whatever the seed): the size
+    is odd and larger than the kernel, so halving it or padding by -1 changes the answer."""
+    kernel_size = randint(gen, 2, 5)  # > 1, so a wrong default dilation shows too
+    return {"size": kernel_size + 2 * randint(gen, 1, 8) + 1, "kernel_size": kernel_size}
+
+
 def _describe(index: int, seed: int | None, kwargs: dict) -> str:
     parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in kwargs.items())
     return f"case {index} ({parts}" + (f", seed {seed})" if seed is not None else ")")
@@ -140,11 +147,8 @@ def _value(record, entry: str, case: str, expected_text: str):
 
 def _int(value, entry: str, case: str, expected: int) -> int:
     if type(value) is not int:
-        kind = (plain.foreign_description(value) if plain.is_foreign(value)
-                else "a torch.Tensor" if type(value) is torch.Tensor else plain.describe_type(value))
-        shown = "" if plain.is_foreign(value) else f" {value!r}"
-        raise Fail(f"{case}: {entry}() returned {kind}{shown}, expected the int {expected} "
-                   "(ints in, ints out: floor with // rather than /, and return a Python int)")
+        raise Fail(f"{case}: {entry}() returned {int_advice(value)}; expected the int {expected} "
+                   "(ints in, ints out)")
     return value
 
 
@@ -152,8 +156,11 @@ def check_conv_output_size(ctx, count: int = 30):
     cases = []
     for index in range(count):
         gen = ctx.generator(index)
-        # Case 0: 7 / 2 is not whole, so rounding up instead of down shows at once.
+        # Case 0: 7 / 2 is not whole, so rounding up instead of down shows at once. Case 1: every
+        # default. Case 2: an output of exactly 1 (the boundary of the ValueError test).
         kwargs = {"size": 8, "kernel_size": 3, "stride": 2, "padding": 1} if index == 0 else \
+            _defaults_only(gen) if index == 1 else \
+            {"size": 5, "kernel_size": 3, "stride": 2, "dilation": 2} if index == 2 else \
             _drop_defaults(gen, _conv_case(gen, valid=True))
         cases.append(kwargs)
     records = _run(ctx, "conv_output_size", [_args(k, ("size", "kernel_size")) for k in cases])
@@ -198,16 +205,19 @@ def check_same_padding(ctx, count: int = 10):
         kwargs = {"kernel_size": 4, "dilation": 1} if index == 0 else \
             {"kernel_size": randint(gen, 1, 6), "dilation": randint(gen, 1, 3)}
         cases.append(kwargs)
-    records = _run(ctx, "same_padding", [[[c["kernel_size"]], {"dilation": c["dilation"]}] for c in cases])
+    # dilation 1 is left out of the call (case 0 always has it), so a wrong default shows
+    records = _run(ctx, "same_padding", [[[c["kernel_size"]], {"dilation": c["dilation"]} if c["dilation"] != 1
+                                          else {}] for c in cases])
     for index, (kwargs, record) in enumerate(zip(cases, records)):
         total = kwargs["dilation"] * (kwargs["kernel_size"] - 1)
         expected = (total // 2, total - total // 2)
         case = _describe(index, ctx.case_seed(index), kwargs)
         got = _value(record, "same_padding", case, str(expected))
         if type(got) not in (tuple, list) or len(got) != 2 or any(type(v) is not int for v in got):
-            shown = plain.foreign_description(got) if plain.is_foreign(got) else repr(got)
-            raise Fail(f"{case}: same_padding() returned {shown}, expected a tuple of two ints "
-                       f"(before, after) = {expected}")
+            bad = [v for v in got if type(v) is not int] if type(got) in (tuple, list) else []
+            why = f"; {int_advice(bad[0])}" if bad and len(got) == 2 else ""
+            raise Fail(f"{case}: same_padding() returned {shown_value(got)}, expected a tuple of two "
+                       f"Python ints (before, after) = {expected}{why}")
         # PyTorch is the judge: padding by the learner's (before, after) and convolving 'valid'
         # must give exactly what F.conv2d(padding='same') gives on random values.
         x, w = _same_reference(kwargs["kernel_size"], kwargs["dilation"], ctx.generator(index))
@@ -270,6 +280,8 @@ def check_transposed_output_size(ctx, count: int = 25):
     for index in range(count):
         gen = ctx.generator(index)
         kwargs = {"size": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1} if index == 0 \
+            else _defaults_only(gen) if index == 1 \
+            else {"size": 1, "kernel_size": 1} if index == 2 \
             else _drop_defaults(gen, _transposed_case(gen, valid=True))
         cases.append(kwargs)
     records = _run(ctx, "transposed_output_size", [_args(k, ("size", "kernel_size")) for k in cases])
@@ -291,8 +303,10 @@ def check_value_error(ctx):
             (None, {"size": 4, "kernel_size": 5, "stride": 2}),
             (None, {"size": 3, "kernel_size": 2, "dilation": 3})]
     conv += [(ctx.case_seed(i), _conv_case(ctx.generator(i), valid=False)) for i in range(3, 8)]
-    transposed = [(None, {"size": 1, "kernel_size": 1, "padding": 1})]
-    transposed += [(ctx.case_seed(i), _transposed_case(ctx.generator(i), valid=False)) for i in range(9, 12)]
+    transposed = [(None, {"size": 1, "kernel_size": 1, "padding": 1}),
+                  # an output of exactly 0: `out < 0` instead of `out < 1` returns it
+                  (None, {"size": 1, "kernel_size": 1, "padding": 1, "output_padding": 1, "dilation": 2})]
+    transposed += [(ctx.case_seed(i), _transposed_case(ctx.generator(i), valid=False)) for i in range(10, 13)]
     groups = (("conv_output_size", conv, torch_conv_size, conv_formula, 0),
               ("transposed_output_size", transposed, torch_transposed_size, transposed_formula, 8))
     for entry, cases, oracle, formula, first in groups:
@@ -307,8 +321,7 @@ def check_value_error(ctx):
                 raise Fail(f"{case}: {entry}() raised {record['raised']} ({record.get('message', '')}), "
                            f"expected ValueError: {why}")
             got = record.get("value") if type(record) is dict else record
-            shown = plain.foreign_description(got) if plain.is_foreign(got) else repr(got)
-            raise Fail(f"{case}: {entry}() returned {shown}, expected it to raise ValueError: {why}")
+            raise Fail(f"{case}: {entry}() returned {shown_value(got)}, expected it to raise ValueError: {why}")
     return passed(f"ValueError in all {len(conv) + len(transposed)} cases where PyTorch refuses")
 
 

@@ -15,9 +15,8 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from grader.checks.cases import choice, pair, randint
+from grader.checks.cases import choice, int_advice, pair, randint, shown_value
 from grader.checks.verdict import Fail, LearnerRaised, passed
-from grader.runner import plain
 from grader.spec import Check, ProblemSpec
 
 RATIO_RTOL = 1e-6  # cost_ratio is a float: any exact formula lands far inside this
@@ -111,7 +110,7 @@ def _kernel(gen):
 def make_case(gen: torch.Generator, index: int) -> dict:
     groups = choice(gen, [1, 1, 2, 3, 4])
     in_ch, out_ch = groups * randint(gen, 1, 12), groups * randint(gen, 1, 12)
-    if index == 1:  # one realistic layer size
+    if index == 1:  # one realistic layer size, every option at its default (so left out of the call)
         in_ch, out_ch, groups = choice(gen, [64, 128, 256]), choice(gen, [128, 256, 512]), 1
     if index == 2:  # always one grouped case
         groups, in_ch, out_ch = 2, 2 * randint(gen, 1, 6), 2 * randint(gen, 2, 6)
@@ -119,10 +118,15 @@ def make_case(gen: torch.Generator, index: int) -> dict:
     if index == 0:
         kernel = (randint(gen, 1, 2), randint(gen, 3, 5))  # always one non-square kernel
     multiplier = choice(gen, [1, 1, 2, 3]) if index != 2 else randint(gen, 2, 3)
+    if index == 1:
+        multiplier = 1
     return {"in_ch": in_ch, "out_ch": out_ch, "kernel_size": kernel, "groups": groups,
-            "bias": bool(randint(gen, 0, 1)) if index > 1 else index == 0,
+            "bias": bool(randint(gen, 0, 1)) if index > 2 else index != 2,  # case 2: no bias
             "out_h": randint(gen, 1, 28), "out_w": randint(gen, 1, 28),
             "depth_multiplier": multiplier}
+
+
+DEFAULTS = {"groups": 1, "bias": True, "depth_multiplier": 1}  # the stubs' signatures
 
 
 def _describe(index: int, seed: int, c: dict, keys) -> str:
@@ -148,7 +152,8 @@ FUNCTIONS = {
 def call_batch(ctx, entry: str, cases: list[dict], describe):
     """The learner's values for every case, with an exception turned into a named error."""
     positional, keywords, _ = FUNCTIONS[entry]
-    calls = [([c[k] for k in positional], {k: c[k] for k in keywords}) for c in cases]
+    # options at their default are left out, so the learner's own defaults are exercised too
+    calls = [([c[k] for k in positional], {k: c[k] for k in keywords if c[k] != DEFAULTS[k]}) for c in cases]
     records = ctx.call_many(entry, calls)
     for index, record in enumerate(records):
         if "raised" in record:
@@ -160,19 +165,14 @@ def call_batch(ctx, entry: str, cases: list[dict], describe):
 def _check_value(entry, got, expected, why, where):
     if entry == "cost_ratio":
         if type(got) not in (float, int):
-            raise Fail(f"{where}: cost_ratio() must return a float, got {plain.foreign_description(got)}")
+            raise Fail(f"{where}: cost_ratio() must return a Python float, got {shown_value(got)}")
         if not math.isclose(got, expected, rel_tol=RATIO_RTOL):
             inverted = " (that is the inverse: standard / separable, not separable / standard)" \
                 if got and math.isclose(1 / got, expected, rel_tol=RATIO_RTOL) else ""
             raise Fail(f"{where}: cost_ratio() returned {got!r}, expected {expected:.6g} = {why}{inverted}")
         return
     if type(got) is not int:
-        shown = f" {got!r}" if type(got) in (float, bool) else ""
-        if type(got) is torch.Tensor:
-            raise Fail(f"{where}: {entry}() must return an int, got a torch.Tensor {got.tolist()!r} "
-                       f"(return a Python int, e.g. with .item())")
-        hint = " (use // so the count stays an int)" if type(got) is float else ""
-        raise Fail(f"{where}: {entry}() must return an int, got {plain.foreign_description(got)}{shown}{hint}")
+        raise Fail(f"{where}: {entry}() must return an int, got {int_advice(got)}")
     if got != expected:
         raise Fail(f"{where}: {entry}() returned {got}, expected {expected} = {why}")
 

@@ -10,7 +10,6 @@ computes with the weights it has. The expected parameter count is the formula, w
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from grader.checks.cases import choice, pair, randint, random_tensor
@@ -18,59 +17,19 @@ from grader.checks.compare import compare
 from grader.checks.timing import SpeedCase, speed_verdict
 from grader.checks.timing.measure import measure
 from grader.checks.verdict import Fail, passed
+from grader.probes import p05_depthwise_separable as probes
 from grader.spec import Check, ProblemSpec
 
-CLASS = "DepthwiseSeparableConv2d"
+CLASS = probes.CLASS
+# reference_forward stays here (the speed check's trusted baseline worker names it by this path)
 PROBES = "grader.problems.p05_depthwise_separable"
+# The constructor's defaults: options at their default are left out of the call, so the
+# learner's own defaults are exercised (config 3 has every default).
+DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "bias": True, "depth_multiplier": 1}
 
 
-# -- worker side ------------------------------------------------------------------------------
-def _build(env, config: dict, seed: int):
-    cls = env.entry(CLASS)
-    torch.manual_seed(seed)
-    with env.learner():
-        return cls(**config)
-
-
-def _conv_settings(module) -> dict:
-    if not isinstance(module, nn.Conv2d):
-        return {"type": type(module).__name__}
-    return {"type": "Conv2d", "in_channels": module.in_channels, "out_channels": module.out_channels,
-            "kernel_size": tuple(module.kernel_size), "stride": tuple(module.stride),
-            "padding": module.padding if isinstance(module.padding, str) else tuple(module.padding),
-            "dilation": tuple(module.dilation), "groups": module.groups,
-            "bias": module.bias is not None}
-
-
-def structure_probe(env, configs: list, seed: int) -> list:
-    """For each config: the two submodules' settings, the parameter count and the state_dict."""
-    rows = []
-    for config in configs:
-        layer = _build(env, config, seed)
-        row = {"is_module": isinstance(layer, nn.Module)}
-        for name in ("depthwise", "pointwise"):
-            sub = getattr(layer, name, None)
-            row[name] = None if sub is None else _conv_settings(sub)
-        if row["is_module"]:
-            row["parameters"] = sum(int(p.numel()) for p in layer.parameters())
-            row["state_dict"] = {k: v for k, v in layer.state_dict().items() if type(v) is torch.Tensor}
-        rows.append(row)
-    return rows
-
-
-def forward_probe(env, config: dict, seed: int, x: torch.Tensor, grad_out: torch.Tensor | None):
-    """Output for ``x``; with ``grad_out``, also d(sum(out * grad_out))/d(every parameter)."""
-    layer = _build(env, config, seed)
-    with env.learner():
-        layer = layer.to(x.dtype)
-        out = layer(x)
-        grads = None
-        if grad_out is not None and type(out) is torch.Tensor and out.shape == grad_out.shape:
-            layer.zero_grad(set_to_none=True)
-            (out * grad_out).sum().backward()
-            grads = {name: p.grad for name, p in layer.named_parameters()}
-    state = {k: v for k, v in layer.state_dict().items() if type(v) is torch.Tensor}
-    return {"out": out, "state_dict": state, "grads": grads}
+def _call_config(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in DEFAULTS or (v != DEFAULTS[k] and v != (DEFAULTS[k],) * 2)}
 
 
 # -- the reference (parent, and the trusted baseline worker for timed calls) ------------------
@@ -126,8 +85,8 @@ def _check_state(state, config: dict) -> None:
 
 # -- configs ----------------------------------------------------------------------------------
 def _configs(gen: torch.Generator, count: int) -> list[dict]:
-    """Random layer settings; the first few cover bias=False, a depth multiplier and a
-    non-square kernel whatever the seed."""
+    """Random layer settings; the first few cover uneven pairs with a depth multiplier,
+    bias=False, and every default, whatever the seed."""
     configs = []
     for i in range(count):
         c = randint(gen, 2, 5)
@@ -135,20 +94,23 @@ def _configs(gen: torch.Generator, count: int) -> list[dict]:
                   "kernel_size": choice(gen, [3, 1, 5, (3, 2)]), "stride": choice(gen, [1, 2]),
                   "padding": randint(gen, 0, 2), "dilation": choice(gen, [1, 1, 2]),
                   "bias": bool(randint(gen, 0, 1)), "depth_multiplier": randint(gen, 1, 3)}
-        if i == 0:
-            config.update(kernel_size=(3, 2), bias=True, depth_multiplier=2, stride=2, padding=1)
+        if i == 0:  # non-square kernel, stride, padding and dilation pairs whose values differ
+            config.update(kernel_size=(3, 2), bias=True, depth_multiplier=2, stride=(2, 1), padding=(1, 0),
+                          dilation=(1, 2))
         elif i == 1:
             config.update(bias=False, depth_multiplier=1, kernel_size=3, dilation=2)
         elif i == 2:
             config.update(bias=True, depth_multiplier=3)
+        elif i == 3:  # every option at its default, so left out of the call
+            config.update(DEFAULTS)
         configs.append(config)
     return configs
 
 
 def _input(gen: torch.Generator, config: dict, dtype=torch.float32) -> torch.Tensor:
     kh, kw = pair(config["kernel_size"])
-    d = config["dilation"]
-    h, w = randint(gen, d * (kh - 1) + 1, 10), randint(gen, d * (kw - 1) + 1, 10)
+    dh, dw = pair(config["dilation"])
+    h, w = randint(gen, dh * (kh - 1) + 1, 10), randint(gen, dw * (kw - 1) + 1, 10)
     return random_tensor(gen, (randint(gen, 1, 2), config["in_channels"], h, w), dtype)
 
 
@@ -182,7 +144,7 @@ WHY = {"groups": "the depthwise conv filters each input channel on its own: grou
 
 def check_structure(ctx):
     configs = _configs(ctx.generator(), 5)
-    rows = ctx.probe(f"{PROBES}:structure_probe", configs, ctx.case_seed(1))
+    rows = ctx.probe(probes.structure, [_call_config(c) for c in configs], ctx.case_seed(1))
     for config, row in zip(configs, rows):
         if not row.get("is_module"):
             raise Fail(f"{_describe(config)} is not an nn.Module")
@@ -201,7 +163,7 @@ def check_structure(ctx):
 
 def check_parameter_count(ctx):
     configs = _configs(ctx.generator(), 5)
-    rows = ctx.probe(f"{PROBES}:structure_probe", configs, ctx.case_seed(1))
+    rows = ctx.probe(probes.structure, [_call_config(c) for c in configs], ctx.case_seed(1))
     for config, row in zip(configs, rows):
         want, got = expected_parameters(config), row.get("parameters")
         if got != want:
@@ -220,7 +182,7 @@ def _forward_case(ctx, index: int, with_grads: bool):
     ref_shape = reference_forward(x.double(), {k: torch.zeros(v, dtype=torch.float64) for k, v in
                                                expected_shapes(config).items()}, **_conv_args(config)).shape
     grad_out = random_tensor(gen, ref_shape, dtype) if with_grads else None
-    reply = ctx.probe(f"{PROBES}:forward_probe", config, ctx.case_seed(100 + index), x, grad_out,
+    reply = ctx.probe(probes.forward, _call_config(config), ctx.case_seed(100 + index), x, grad_out,
                       what=f"{CLASS}.forward()")
     if type(reply) is not dict:
         raise Fail(f"{CLASS}: the grader could not read the layer's output")
@@ -291,7 +253,7 @@ def _speed(cases, threshold: float, device: str):
         # so a wrong structure fails here with a clear message instead of in the reference.
         init = cases[0].learner["init"]
         config = dict(init, stride=1, dilation=1, bias=True, depth_multiplier=1)
-        row = ctx.probe(f"{PROBES}:structure_probe", [config], 0)[0]
+        row = ctx.probe(probes.structure, [config], 0)[0]
         try:
             _check_state(row.get("state_dict"), config)
         except Fail as failure:

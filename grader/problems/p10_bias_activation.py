@@ -1,8 +1,8 @@
 """p10: bias and activation. A fused conv+bias+ReLU autograd Function with a hand-written
 backward, BatchNorm folding, and two linear convs composed into one.
 
-The probes below run in the learner's worker and only gather tensors; every verdict is computed
-here in the parent against float64 references (autograd of F.conv2d + bias + ReLU, the
+The probes (grader/probes/p10_bias_activation.py) run in the learner's worker and only gather
+tensors; every verdict is computed here in the parent against float64 references (autograd of F.conv2d + bias + ReLU, the
 eval-mode BatchNorm formula, the composed kernel).
 """
 
@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from grader.bans import CONV_ATEN, autograd_family, forbid
-from grader.checks.cases import choice, describe_conv, randint, random_tensor
+from grader.checks.cases import choice, describe_conv, randint, random_tensor, shown_value
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
-from grader.runner import plain
+from grader.probes import p10_bias_activation as probes
 from grader.spec import Check, ProblemSpec
 
 _BY_HAND = "p10 asks for a hand-written backward; autograd may not compute it for you"
@@ -24,75 +24,17 @@ _BY_HAND = "p10 asks for a hand-written backward; autograd may not compute it fo
 # through a convolution, so conv's grad_fn node cannot be built and called by hand.
 BANNED = forbid(autograd_family(_BY_HAND, allow_conv_backward=True,
                                 graph_ops=[name for name in CONV_ATEN if "backward" not in name]))
-_THIS = "grader.problems.p10_bias_activation"
-
-
-# --- worker side: probes (they gather data; the parent judges) --------------------------------
-
-def backward_probe(env, x, weight, bias, stride, padding, grad_out):
-    """Run Conv2dBiasReLU.apply, then its backward on ``grad_out``, all under the guard.
-
-    The backward is reached through the autograd node that apply() recorded (grad_fn.apply, what
-    the engine calls) rather than through torch.autograd.grad: the engine is itself what the
-    guard bans, and tensor hooks the learner might register would run outside the guard.
-    """
-    cls = env.entry("Conv2dBiasReLU")
-    if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
-        return {"problem": f"Conv2dBiasReLU must be a subclass of torch.autograd.Function, "
-                           f"got {plain.describe_type(cls)}"}
-    inputs = [t.clone().requires_grad_(True) for t in (x, weight, bias)]
-    with env.learner():
-        out = cls.apply(*inputs, stride, padding)
-        node = getattr(out, "grad_fn", None)
-        if type(out) is not torch.Tensor or node is None or getattr(node, "_forward_cls", None) is not cls:
-            return {"out": out, "problem": "Conv2dBiasReLU.apply(...) did not return a single tensor "
-                                           "recorded by autograd as Conv2dBiasReLU's output"}
-        with torch.no_grad():  # as the engine runs a backward (create_graph=False)
-            grads = node.apply(grad_out.clone())
-    grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
-    return {"out": out.detach(), "grads": grads}
-
-
-def forward_probe(env, x, weight, bias, stride, padding):
-    """conv_bias_relu's value, and whether it went through the learner's Conv2dBiasReLU."""
-    fn, cls = env.entry("conv_bias_relu"), env.entry("Conv2dBiasReLU")
-    inputs = [t.clone().requires_grad_(True) for t in (x, weight, bias)]
-    with env.learner():
-        out = fn(*inputs, stride=stride, padding=padding)
-        node = getattr(out, "grad_fn", None) if type(out) is torch.Tensor else None
-        ours = node is not None and getattr(node, "_forward_cls", None) is cls
-    return {"out": out, "node": type(node).__name__ if node is not None else "None", "ours": ours}
-
-
-def fold_probe(env, conv_kwargs, conv_state, bn_kwargs, bn_state):
-    """Build conv and bn (eval mode) from the parent's state, fold them, return the folded conv's
-    parameters and attributes, and the state of conv and bn afterwards (they must be unchanged)."""
-    import torch.nn as nn
-
-    conv, bn = nn.Conv2d(**conv_kwargs), nn.BatchNorm2d(**bn_kwargs)
-    conv.load_state_dict(conv_state)
-    bn.load_state_dict(bn_state)
-    conv.eval()
-    bn.eval()
-    with env.learner():
-        folded = env.entry("fold_batchnorm")(conv, bn)
-    result = {"type": plain.describe_type(folded), "conv_after": dict(conv.state_dict()),
-              "bn_after": dict(bn.state_dict())}
-    if type(folded) is nn.Conv2d:
-        result.update(weight=folded.weight.detach(),
-                      bias=None if folded.bias is None else folded.bias.detach(),
-                      attributes={k: getattr(folded, k) for k in _CONV_ATTRIBUTES})
-    return result
-
-
-_CONV_ATTRIBUTES = ("stride", "padding", "dilation", "groups", "padding_mode")
+_CONV_ATTRIBUTES = probes.CONV_ATTRIBUTES
 
 
 # --- parent side: cases, references, checks ---------------------------------------------------
 
 def _conv_case(gen: torch.Generator, index: int, dtype=torch.float64) -> dict:
-    stride = (1, 2) if index == 0 else choice(gen, [1, 2, (2, 1)])
-    padding = (1, 0) if index == 0 else choice(gen, [0, 1, 2, (0, 1)])
+    """Case 0: uneven stride and padding pairs; case 1: stride 1 and padding 0, left out of the
+    call so that the learner's defaults are exercised; later cases random."""
+    stride = {0: (1, 2), 1: 1}.get(index) or choice(gen, [1, 2, (2, 1)])
+    padding = {0: (1, 0), 1: 0}.get(index)
+    padding = choice(gen, [0, 1, 2, (0, 1)]) if padding is None else padding
     n, c_in, c_out = randint(gen, 1, 2), randint(gen, 1, 3), randint(gen, 2, 3)
     kh, kw = (2, 3) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
     h, w = randint(gen, kh + 2, 7), randint(gen, kw + 2, 8)  # >= 2x2 outputs: a mask can vary
@@ -125,25 +67,48 @@ def _describe(index, seed, case):
                          case["x"].dtype, stride=case["stride"], padding=case["padding"])
 
 
-def _backward(ctx, index):
+# Every proper non-empty subset of (x, weight, bias) requiring gradients, on case 0: a backward
+# that crashes, or computes garbage, when ctx.needs_input_grad has a False fails.
+SUBSETS = ((True, False, False), (False, True, False), (False, False, True),
+           (True, True, False), (True, False, True), (False, True, True))
+INPUTS = ("x", "weight", "bias")
+
+
+def _backward(ctx, index, requires=(True, True, True)):
     seed = ctx.case_seed(index)
     case = _conv_case(torch.Generator().manual_seed(seed), index)
-    got = ctx.probe(f"{_THIS}:backward_probe", case["x"], case["weight"], case["bias"], case["stride"],
-                    case["padding"], case["grad_out"], arg_names=("x", "weight", "bias"),
+    got = ctx.probe(probes.backward, case["x"], case["weight"], case["bias"], case["stride"],
+                    case["padding"], case["grad_out"], list(requires), arg_names=("x", "weight", "bias"),
                     what="Conv2dBiasReLU")
     label = _describe(index, seed, case)
+    if not all(requires):
+        label = label[:-1] + f", only {' and '.join(n for n, r in zip(INPUTS, requires) if r)} requiring grad)"
     if "problem" in got:
         raise Fail(f"{label}: {got['problem']}")
     _, expected_out = _reference_forward(case)
     compare(got["out"], expected_out, dtype=torch.float64, what="Conv2dBiasReLU.forward", case=label)
-    grads = got["grads"]
-    if len(grads) < 5 or any(g is not None for g in grads[5:]):
-        raise Fail(f"{label}: Conv2dBiasReLU.backward returned {len(grads)} values; it must return one "
-                   f"per forward input (x, weight, bias, stride, padding), None for stride and padding")
-    if grads[3] is not None or grads[4] is not None:
-        raise Fail(f"{label}: Conv2dBiasReLU.backward must return None for stride and padding (ints "
-                   f"have no gradient)")
+    grads, args = got["grads"], got["args"]
+    called = "(x, weight, bias, stride, padding)" if args == 5 else "(x, weight, bias) (stride and padding defaulted)"
+    if len(grads) < args or any(g is not None for g in grads[3:]):
+        raise Fail(f"{label}: Conv2dBiasReLU.backward returned {len(grads)} values for apply{called}; it "
+                   f"must return one per forward input, None for stride and padding")
     return case, label, grads[:3], _reference_grads(case)
+
+
+def check_backward_subsets(ctx):
+    """Only some of x, weight, bias require gradients: the grads asked for must still be right."""
+    for requires in SUBSETS:
+        case, label, grads, expected = _backward(ctx, 0, requires)
+        for name, value, ref, wanted in zip(INPUTS, grads, expected, requires):
+            if not wanted:
+                continue  # autograd drops it; None (or skipping the work) is the point
+            if value is None:
+                raise Fail(f"{label}: Conv2dBiasReLU.backward returned None as the grad of {name}, which "
+                           "requires grad")
+            compare(value, ref, dtype=torch.float64, what=f"Conv2dBiasReLU.backward's grad of {name}",
+                    case=label, shape_hint=f"{name} is {tuple(case[name].shape)}")
+    return passed(f"the backward gives the right grads when only some inputs require grad "
+                  f"({len(SUBSETS)} subsets, ctx.needs_input_grad)")
 
 
 def check_backward_x_weight(ctx, count=4):
@@ -173,7 +138,7 @@ def check_forward(ctx, count=3):
         seed = ctx.case_seed(index)
         dtype = torch.float32 if index % 2 else torch.float64
         case = _conv_case(torch.Generator().manual_seed(seed), index, dtype)
-        got = ctx.probe(f"{_THIS}:forward_probe", case["x"], case["weight"], case["bias"], case["stride"],
+        got = ctx.probe(probes.forward, case["x"], case["weight"], case["bias"], case["stride"],
                         case["padding"], arg_names=("x", "weight", "bias"), what="conv_bias_relu()")
         label = _describe(index, seed, case)
         compare(got["out"], _reference_forward(case)[1], dtype=dtype, what="conv_bias_relu()", case=label)
@@ -230,7 +195,7 @@ def check_fold(ctx, count=4):
                  f"stride {kw['stride']}, padding {kw['padding']}, dilation {kw['dilation']}, groups "
                  f"{kw['groups']}, {'with' if kw['bias'] else 'without'} bias), BatchNorm2d eps "
                  f"{case['bn_kwargs']['eps']:g}, {str(kw['dtype']).replace('torch.', '')}, seed {seed})")
-        got = ctx.probe(f"{_THIS}:fold_probe", kw, case["conv_state"], case["bn_kwargs"], case["bn_state"],
+        got = ctx.probe(probes.fold, kw, case["conv_state"], case["bn_kwargs"], case["bn_state"],
                         what="fold_batchnorm()")
         for name, before_state, key in (("conv", case["conv_state"], "conv_after"),
                                         ("bn", case["bn_state"], "bn_after")):
@@ -279,9 +244,11 @@ def check_compose(ctx, count=4):
         seed = ctx.case_seed(index)
         gen = torch.Generator().manual_seed(seed)
         dtype = torch.float64 if index % 2 else torch.float32
-        c0, c1, c2 = (2, 3, 2) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3), randint(gen, 1, 3))
-        k1 = (2, 3) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
-        k2 = (3, 2) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
+        # case 0: every channel count and kernel size differs from every other, so no two
+        # dimensions swapped (channels with kernel sizes, rows with columns) agree by chance
+        c0, c1, c2 = (2, 3, 4) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3), randint(gen, 1, 3))
+        k1 = (5, 6) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
+        k2 = (7, 8) if index == 0 else (randint(gen, 1, 3), randint(gen, 1, 3))
         w1, w2 = random_tensor(gen, (c1, c0, *k1), dtype), random_tensor(gen, (c2, c1, *k2), dtype)
         b1 = None if index == 3 else random_tensor(gen, (c1,), dtype)
         b2 = None if index == 2 else random_tensor(gen, (c2,), dtype)
@@ -290,7 +257,7 @@ def check_compose(ctx, count=4):
                  f"{str(dtype).replace('torch.', '')}, seed {seed})")
         got = ctx.call("compose_linear_convs", w1, b1, w2, b2, arg_names=("w1", "b1", "w2", "b2"))
         if type(got) not in (tuple, list) or len(got) != 2:
-            what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
+            what = f"{len(got)} values" if type(got) in (tuple, list) else shown_value(got)
             raise Fail(f"{label}: compose_linear_convs() must return (w, b), got {what}")
         weight, bias = _compose_reference(w1, b1, w2, b2)
         compare(got[0], weight, dtype=dtype, what="the composed kernel w", case=label,
@@ -310,6 +277,7 @@ SPEC = ProblemSpec(
         Check("conv_bias_relu forward", "correctness", 1, check_forward),
         Check("backward: grads of x and weight", "correctness", 2, check_backward_x_weight),
         Check("backward: bias grad through the ReLU mask", "correctness", 1, check_backward_bias),
+        Check("backward: some inputs without grad", "correctness", 1, check_backward_subsets),
         Check("fold_batchnorm", "correctness", 2, check_fold),
         Check("compose_linear_convs", "correctness", 2, check_compose),
     ),

@@ -43,11 +43,22 @@ def shape_hint(case: dict) -> str:
             + "; " + output_formula(w, kw, sw, pw, ow, dw, "W"))
 
 
+# Case 0 of every family sets every feature where the common mistakes differ: groups 2 with two
+# input and two output channels per group, a non-square kernel, and stride, padding,
+# output_padding and dilation pairs whose two values differ (output_padding < stride or dilation
+# on each side). (stride, padding, output_padding, dilation, kernel) per family:
+CASE0 = {
+    "stride_padding": ((2, 3), (1, 2), (1, 0), (2, 1), (3, 4)),
+    "output_padding": ((3, 2), (1, 0), (2, 1), (1, 2), (3, 2)),
+    "dilation_groups": ((2, 1), (1, 0), (1, 0), (2, 3), (2, 3)),
+}
+
+
 def make_case(gen: torch.Generator, family: str, index: int) -> dict:
     """A conv_transpose2d case: 'stride_padding', 'output_padding' or 'dilation_groups'.
 
-    Case 0 pins the family's feature (non-square, stride/padding > 1, output_padding > 0,
-    groups and dilation > 1) so that a submission ignoring it fails whatever the seed.
+    Case 0 sets every feature (``CASE0``), so that a submission getting any of them wrong fails
+    whatever the seed; later cases vary the family's feature freely.
     """
     dtype = torch.float32 if index % 2 == 0 else torch.float64
     groups, stride, padding, output_padding, dilation = 1, 1, 0, 0, 1
@@ -55,27 +66,24 @@ def make_case(gen: torch.Generator, family: str, index: int) -> dict:
     if family == "stride_padding":
         stride = choice(gen, [randint(gen, 1, 3), (randint(gen, 1, 3), randint(gen, 1, 3))])
         padding = choice(gen, [randint(gen, 0, 2), (randint(gen, 0, 2), randint(gen, 0, 2))])
-        if index == 0:
-            stride, padding, kh, kw = (2, 3), (1, 2), 3, 4
     elif family == "output_padding":
         sh, sw = randint(gen, 2, 3), randint(gen, 2, 3)
         stride = (sh, sw)
         output_padding = (randint(gen, 1, sh - 1), randint(gen, 0, sw - 1))
         padding = randint(gen, 0, 1)
-        if index == 0:
-            stride, output_padding, padding, kh, kw = (3, 2), (2, 1), 1, 3, 2
     else:
         groups = randint(gen, 1, 3)
         dilation = choice(gen, [randint(gen, 1, 3), (randint(gen, 1, 3), randint(gen, 1, 2))])
         stride = choice(gen, [1, 2])
         padding = randint(gen, 0, 2)
-        if index == 0:
-            groups, dilation, stride, padding, kh, kw = 2, (2, 3), 2, 1, 2, 3
     c_in = groups * randint(gen, 1, 2)
     c_out_per_group = randint(gen, 1, 2)
-    if index == 0 and family == "dilation_groups":
-        c_in, c_out_per_group = 4, 2
+    if index == 0:  # every feature, whatever the family: see CASE0
+        stride, padding, output_padding, dilation, (kh, kw) = CASE0[family]
+        groups, c_in, c_out_per_group = 2, 4, 2
     h, w = randint(gen, 2, 6), randint(gen, 2, 6)
+    if index == 0 and h == w:  # non-square input too
+        w += 1
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     (oh, ow) = pair(output_padding)
     # The output must keep at least one pixel once `padding` is cropped from each side.

@@ -6,11 +6,10 @@ import torch
 import torch.nn.functional as F
 
 from grader.bans import CONV, POOL, UNFOLD, autograd_family, forbid
-from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor
-from grader.checks.compare import compare
+from grader.checks.cases import choice, conv_output_formula, describe_conv, pair, randint, random_tensor, shown_value
+from grader.checks.compare import compare, shown_difference
 from grader.checks.shrink import shrink
 from grader.checks.verdict import Fail, LearnerRaised, passed
-from grader.runner import plain
 from grader.spec import Check, ProblemSpec
 
 _BY_HAND = "p12 asks for the gradients by hand, not from autograd"
@@ -26,12 +25,14 @@ def make_case(gen: torch.Generator, family: str, index: int) -> dict:
     dtype = torch.float32 if (family == "plain" and index == 2) else torch.float64
     stride, padding, dilation = 1, 0, 1
     if family == "stride_padding":
-        stride = (2, 3) if index == 0 else choice(gen, [2, (randint(gen, 1, 3), randint(gen, 1, 3))])
-        padding = (1, 2) if index == 0 else choice(gen, [randint(gen, 1, 2), (randint(gen, 0, 2), randint(gen, 0, 2))])
+        # case 1: no padding on the rows and a row stride, the other way round on the columns
+        stride = {0: (2, 3), 1: (2, 1)}.get(index) or choice(gen, [2, (randint(gen, 1, 3), randint(gen, 1, 3))])
+        padding = {0: (1, 2), 1: (0, 2)}.get(index) or \
+            choice(gen, [randint(gen, 1, 2), (randint(gen, 0, 2), randint(gen, 0, 2))])
     elif family == "dilation":
         dilation = (2, 3) if index == 0 else choice(gen, [2, (randint(gen, 1, 3), randint(gen, 1, 2))])
         stride = (1, 2) if index == 0 else choice(gen, [1, 2, (1, 2)])  # case 0: stride and dilation together
-        padding = randint(gen, 0, 2)
+        padding = (1, 0) if index == 0 else choice(gen, [randint(gen, 0, 2), (randint(gen, 0, 2), randint(gen, 0, 2))])
     n = 2 if index == 0 else randint(gen, 1, 2)  # the batch must be summed over in grad_weight/bias
     c_in, c_out = randint(gen, 1, 3), randint(gen, 1, 3)
     if index == 0:
@@ -78,15 +79,21 @@ def _hints(case: dict) -> dict:
     }
 
 
+DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1}
+
+
 def _call(ctx, case: dict):
+    """Options at their default are left out (the 'plain' family leaves out all of them), so the
+    learner's own defaults are exercised."""
+    options = {k: case[k] for k, d in DEFAULTS.items() if case[k] != d and case[k] != (d, d)}
     return ctx.call("conv2d_backward", case["grad_out"], case["x"], case["weight"], arg_names=ARG_NAMES,
-                    stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+                    **options)
 
 
 def _compare_all(got, case: dict, label: str) -> None:
     """Raise Fail at the first of grad_x, grad_weight, grad_bias that is wrong."""
     if type(got) not in (tuple, list) or len(got) != 3:
-        what = f"{len(got)} values" if type(got) in (tuple, list) else plain.foreign_description(got)
+        what = f"{len(got)} values" if type(got) in (tuple, list) else shown_value(got)
         raise Fail(f"{label}: conv2d_backward() must return (grad_x, grad_weight, grad_bias), got {what}")
     hints = _hints(case)
     for name, value, expected in zip(("grad_x", "grad_weight", "grad_bias"), got, reference(case)):
@@ -142,7 +149,7 @@ def _rounded(value):
         return _rounded(value.tolist())
     if isinstance(value, list):
         return [_rounded(v) for v in value]
-    return round(value, 4) if isinstance(value, float) else value
+    return round(value, 4) + 0.0 if isinstance(value, float) else value  # + 0.0: no -0.0 shown
 
 
 def _smallest_failure(ctx, case: dict) -> str:
@@ -164,9 +171,12 @@ def _smallest_failure(ctx, case: dict) -> str:
     lines += [f"{k} = {_rounded(small[k])}" for k in ("x", "weight", "grad_out")]
     three = type(got) in (tuple, list) and len(got) == 3
     for i, (name, expected) in enumerate(zip(("grad_x", "grad_weight", "grad_bias"), reference(small))):
-        lines.append(f"expected {name} = {_rounded(expected.to(small['x'].dtype))}")
+        expected = expected.to(small["x"].dtype)
+        lines.append(f"expected {name} = {_rounded(expected)}")
         if three:
-            lines.append(f"got {name} = {_rounded(got[i]) if type(got[i]) is torch.Tensor else got[i]!r}"[:2000])
+            lines.append(f"got {name} = {_rounded(got[i]) if type(got[i]) is torch.Tensor else shown_value(got[i])}"[:2000])
+            if type(got[i]) is torch.Tensor:  # a dtype, or a difference the rounding hides
+                lines += [f"  {name}: {line}" for line in shown_difference(got[i], expected)]
     if not three:
         lines.append(f"got = {got!r}"[:300])
     return "\n".join(lines)

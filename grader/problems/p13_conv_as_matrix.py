@@ -56,6 +56,7 @@ def make_case(gen: torch.Generator, index: int, pinned: dict | None = None) -> d
     return {"weight": weight, "input_shape": input_shape, "stride": stride, "padding": padding}
 
 
+DEFAULTS = {"stride": 1, "padding": 0}
 PINNED = {"o": 2, "c": 2, "kh": 3, "kw": 2, "stride": (2, 1), "padding": (1, 2)}
 
 
@@ -91,8 +92,10 @@ def reference_matrix(case: dict) -> torch.Tensor:
 
 
 def _matrix(ctx, case: dict, what: str) -> torch.Tensor:
-    got = ctx.call("conv_matrix", case["weight"], case["input_shape"], arg_names=ARG_NAMES,
-                   stride=case["stride"], padding=case["padding"])
+    # options at their default are left out (the worked example leaves out both), so the
+    # learner's own defaults are exercised
+    options = {k: case[k] for k in ("stride", "padding") if case[k] != DEFAULTS[k] and case[k] != (DEFAULTS[k],) * 2}
+    got = ctx.call("conv_matrix", case["weight"], case["input_shape"], arg_names=ARG_NAMES, **options)
     got = expect_tensor(got, "conv_matrix()")
     rows, cols = expected_shape(case)
     if tuple(got.shape) != (rows, cols):

@@ -96,15 +96,25 @@ def make_case(gen: torch.Generator, kind: str, index: int) -> tuple[dict, bool]:
     h = w = None
     pinned = {
         ("max", 0): dict(kernel=(3, 2), stride=None, padding=(1, 1), h=7, w=8, negative=True),
+        # every option at its default, left out of the call: a wrong default fails
+        ("max", 1): dict(kernel=(2, 3), stride=None, padding=0, h=7, w=8),
         ("ceil", 0): dict(kernel=2, stride=2, padding=1, h=5, w=6),  # the dropped-last-window rule
         ("ceil", 1): dict(kernel=3, stride=2, padding=1, dilation=2, h=8, w=7),
+        # the dropped-last-window rule on rows only: each dimension with its own stride
+        ("ceil", 2): dict(kernel=2, stride=(2, 1), padding=(1, 1), h=5, w=5),
         ("indices", 0): dict(kernel=3, stride=1, padding=1, h=5, w=6, n=2, c=2, ceil=False),
         ("indices", 1): dict(kernel=3, stride=2, padding=1, dilation=2, h=7, w=8, n=2, c=2, ceil=True),
         ("avg", 0): dict(kernel=3, stride=2, padding=1, h=6, w=5, ceil=True, count_include_pad=True),
         ("avg", 1): dict(kernel=(3, 2), stride=(2, 1), padding=(1, 1), h=5, w=6, ceil=False,
                          count_include_pad=False),
+        # the last column window runs past the padded input: its divisor is 2, not 3
+        ("avg", 2): dict(kernel=(1, 3), stride=(2, 3), padding=(0, 1), h=5, w=6, ceil=True,
+                         count_include_pad=True),
+        ("avg", 3): dict(kernel=(2, 3), stride=None, padding=0, h=6, w=7, ceil=False,
+                         count_include_pad=True),  # every default
         ("backward", 0): dict(kernel=3, stride=1, padding=1, h=5, w=6),
-        ("backward", 2): dict(kernel=(3, 2), stride=(2, 1), padding=(1, 0), h=7, w=5),
+        ("backward", 1): dict(kernel=(3, 1), stride=(2, 1), padding=(1, 0), h=7, w=4),
+        ("backward", 2): dict(kernel=(2, 3), stride=None, padding=0, h=7, w=8),  # every default
     }.get((kind, index))
     count_include_pad = bool(randint(gen, 0, 1))
     if pinned:
@@ -136,11 +146,14 @@ def make_case(gen: torch.Generator, kind: str, index: int) -> tuple[dict, bool]:
         h, w = h + 1, w + 1
 
 
+DEFAULTS = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True}
+
+
 def _kwargs(case: dict, drop=()) -> dict:
-    kwargs = {k: v for k, v in case.items() if k not in ("x", "kernel_size") and k not in drop}
-    if kwargs.get("stride", 0) is None:
-        del kwargs["stride"]  # exercise the default, stride=None meaning kernel_size
-    return kwargs
+    """The case's options for the call; those at their default are left out, so the learner's
+    defaults are exercised (stride=None meaning kernel_size; cases pinned with every default)."""
+    return {k: v for k, v in case.items() if k not in ("x", "kernel_size") and k not in drop
+            and v != DEFAULTS[k] and v != (DEFAULTS[k],) * 2}
 
 
 def max_reference(case: dict):
