@@ -36,6 +36,10 @@ class ProblemSpec:
     worker_env: dict = field(default_factory=dict)
     # Packages the worker re-imports after setting worker_env (those that read it at import).
     worker_reimport: tuple[str, ...] = ()
+    # Packages the problem needs beyond convkata's own, each with the line that installs it:
+    # {"triton": "pip install 'triton>=3.0'"}. Where one is missing the problem is `skipped`
+    # with that line (not an error, not a failure).
+    requires: dict = field(default_factory=dict)
 
     @property
     def module_name(self) -> str:

@@ -37,7 +37,10 @@ def test_batch_grades_each_submission_and_keeps_going(tmp_path):
     root = _tree(tmp_path)
     csv_path = tmp_path / "out" / "grades.csv"
     options = grading.Options(seed=TEST_SEED, speed=False)
-    graded = batch.batch(root, [registry.find("p01")], options, jobs=2, csv_path=csv_path)
+    specs = [registry.find("p01")]
+    graded = batch.batch(root, specs, options, jobs=2)
+    assert not (tmp_path / "out").exists()  # nothing is written while submissions run
+    assert batch.write_reports(graded, specs, {"json": csv_path.parent}, csv_path) == []
     assert [g.name for g in graded] == sorted(CASES)
     rows = {row["name"]: row for row in csv.DictReader(csv_path.open())}
     assert set(rows) == set(CASES)
@@ -51,16 +54,36 @@ def test_batch_grades_each_submission_and_keeps_going(tmp_path):
     assert rows["alice"]["status"] == "passed" and rows["bob"]["status"] == "failed"
 
 
-def test_batch_command(tmp_path):
+def test_batch_command_writes_every_format(tmp_path):
+    from grader.report.writers import WRITERS
+
     root = tmp_path / "subs"
     for name in ("good", "empty"):
         (root / name).mkdir(parents=True)
     shutil.copy(SUBS / "correct_vectorised_windows.py", root / "good" / "p01_conv2d_naive.py")
+    formats = [arg for w in WRITERS.values() if w.name != "json"
+               for arg in (w.option, str(tmp_path / w.name))]
     result = CliRunner().invoke(cli.main, ["batch", str(root), "p01", "--jobs", "2", "--seed", "5",
-                                           "--csv", str(tmp_path / "g.csv"), "--out", str(tmp_path / "json")])
+                                           "--time-scale", "2", "--data-dir", str(tmp_path),
+                                           "--csv", str(tmp_path / "g.csv"), "--out", str(tmp_path / "json"),
+                                           *formats])
     assert result.exit_code == cli.EXIT_FAILED, result.output  # "empty" is not started
     full = registry.find("p01").max_score
     assert f"good: {full}/{full} passed" in result.output
     rows = list(csv.DictReader((tmp_path / "g.csv").open()))
     assert {r["name"]: r["p01"] for r in rows} == {"empty": "not_started", "good": "passed"}
     assert (tmp_path / "json" / "good.json").is_file()
+    for writer in WRITERS.values():
+        if writer.name != "json":
+            for name in ("good", "empty"):
+                assert (tmp_path / writer.name / f"{name}{writer.suffix}").stat().st_size > 0
+
+
+def test_batch_says_when_a_report_cannot_be_written_and_exits_4(tmp_path):
+    root = tmp_path / "subs"
+    (root / "empty").mkdir(parents=True)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be\n")
+    result = CliRunner().invoke(cli.main, ["batch", str(root), "p01", "--seed", "5", "--json", str(blocked / "json")])
+    assert result.exit_code == cli.EXIT_INTERNAL, result.output
+    assert "could not write" in result.output

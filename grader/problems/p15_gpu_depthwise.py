@@ -258,5 +258,6 @@ SPEC = ProblemSpec(
     time_limit_s=120.0,
     banned=BANNED,
     worker_env={"cpu": {"TRITON_INTERPRET": "1"}},
+    requires={"triton": "pip install 'triton>=3.0'; Triton has wheels for Linux x86_64"},
     worker_reimport=("triton",),  # torch's preload imported it before the variable was set
 )
