@@ -6,7 +6,6 @@ Data flows one way: registry spec -> worker (learner code) -> checks (here) -> r
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 import traceback
 from pathlib import Path
@@ -17,9 +16,10 @@ from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, Ve
 from grader.context import Context, ImportFailed
 from grader.results import GPU_SKIP, CheckResult, ProblemResult, RunResult, problem_status
 from grader.runner.session import BadReply, ForkServer, WorkerGone, WorkerTimeout
-from grader.settings import Options, build as settings, resolve_device  # noqa: F401 (the API)
+# The run settings and the one function that builds them live in grader.settings (no torch, so
+# the CLI can decide without it whether anything must run); re-exported as this module's API.
+from grader.settings import Options, build as settings, resolve_device  # noqa: F401
 from grader.spec import Check, ProblemSpec
-
 
 
 class GraderBug(Exception):

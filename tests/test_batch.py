@@ -87,3 +87,24 @@ def test_batch_says_when_a_report_cannot_be_written_and_exits_4(tmp_path):
     result = CliRunner().invoke(cli.main, ["batch", str(root), "p01", "--seed", "5", "--json", str(blocked / "json")])
     assert result.exit_code == cli.EXIT_INTERNAL, result.output
     assert "could not write" in result.output
+
+
+def test_one_submission_cannot_change_another_ones_results(tmp_path):
+    """mallory is graded after alice (name order, one job) and overwrites alice's result file in
+    the default results folder; results are written only after every submission is graded and its
+    processes are dead, so alice's file is the grader's."""
+    root = tmp_path / "subs"
+    results = tmp_path / "subs-results"
+    for name in ("alice", "mallory"):
+        (root / name).mkdir(parents=True)
+    shutil.copy(SUBS / "wrong_no_flip.py", root / "alice" / "p01_conv2d_naive.py")
+    forged = json.dumps({"schema": 1, "score": 999, "problems": [{"id": "p01", "status": "passed"}]})
+    (root / "mallory" / "p01_conv2d_naive.py").write_text(
+        f"import os\nos.makedirs({str(results)!r}, exist_ok=True)\n"
+        f"for name in ('alice.json', 'mallory.json'):\n"
+        f"    open(os.path.join({str(results)!r}, name), 'w').write({forged!r})\n")
+    result = CliRunner().invoke(cli.main, ["batch", str(root), "p01", "--jobs", "1", "--seed", "5"])
+    assert result.exit_code == cli.EXIT_FAILED, result.output
+    for name in ("alice", "mallory"):
+        doc = json.loads((results / f"{name}.json").read_text())
+        assert doc["score"] != 999 and doc["problems"][0]["status"] != "passed", (name, doc)

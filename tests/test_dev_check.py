@@ -130,3 +130,18 @@ def test_every_solution_passes(server):
     failures = [(p.id, p.status, p.message, [(c.name, c.message) for c in p.checks if c.status != "passed"])
                 for p in run.problems if p.status != "passed"]
     assert not failures
+
+
+def test_a_marker_per_problem():
+    """`pytest -m p07` selects p07's tests: markers come from file names and parametrisation ids,
+    and every problem's marker is registered in pyproject.toml."""
+    import tomllib
+
+    from conftest import problem_markers
+
+    assert problem_markers("test_p11_p13_p14_cases") == {"p11", "p13", "p14"}
+    assert problem_markers("test_corpus", "p07/wrong_unfold") == {"p07"}
+    assert problem_markers("test_dev_check", "p15") == {"p15"}
+    assert problem_markers("test_cli", "simple_p1") == set()
+    markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
+    assert {m.split(":")[0] for m in markers} >= set(IDS)
