@@ -3,6 +3,11 @@
 Each job (thread) has its own fork server, because the clean-up after a problem kills everything
 its server ever forked: two streams sharing one server would kill each other's workers. A grader
 failure on one submission is recorded for it and the batch goes on.
+
+Results stay in memory until every submission is graded; the caller kills whatever they left
+running, then ``write_reports`` writes every file at once, so no submission's code is alive while
+any result file exists and none can touch another's (the sandbox keeps them out of the folders
+too; this ordering holds without it).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader import grading
-from grader.report import json_report
+from grader.report.writers import WRITERS
 from grader.results import RunResult
 from grader.spec import ProblemSpec
 from grader.state import write_atomic
@@ -27,7 +32,7 @@ from grader.state import write_atomic
 class Graded:
     name: str
     run: RunResult
-    json_path: Path
+    json_path: Path | None = None  # set once written
 
 
 def submissions(root: Path) -> list[Path]:
@@ -48,7 +53,7 @@ def csv_text(graded: list[Graded], specs: list[ProblemSpec]) -> str:
     for item in sorted(graded, key=lambda g: g.name):
         by_id = {p.id: p.status for p in item.run.problems}
         writer.writerow([item.name, item.run.score, item.run.max_score, overall_status(item.run),
-                         *[by_id.get(s.id, "not_graded") for s in specs], str(item.json_path)])
+                         *[by_id.get(s.id, "not_graded") for s in specs], str(item.json_path or "")])
     return out.getvalue()
 
 
@@ -87,31 +92,25 @@ class _Servers:
                 pass
 
 
-def grade_one(workspace: Path, specs: list[ProblemSpec], options: grading.Options, servers: _Servers,
-              out_dir: Path) -> Graded:
+def grade_one(workspace: Path, specs: list[ProblemSpec], options: grading.Options, servers: _Servers) -> Graded:
     run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(workspace))
     try:
         run = grading.grade(specs, workspace, options, server=servers.get())
     except Exception as exc:  # the grader failed on this one: record it, keep going
         run.internal_error = "".join(traceback.format_exception(exc))
         servers.discard()  # start the next submission on a fresh server
-    path = out_dir / f"{workspace.name}.json"
-    json_report.write(run, path)
-    return Graded(workspace.name, run, path)
+    return Graded(workspace.name, run)
 
 
 def batch(root: Path, specs: list[ProblemSpec], options: grading.Options, *, jobs: int = 1,
-          csv_path: Path | None = None, out_dir: Path | None = None,
           on_done: Callable[[Graded], None] | None = None) -> list[Graded]:
-    """Grade every submission under ``root``; write a JSON per submission and the CSV."""
-    out_dir = out_dir or (csv_path.parent if csv_path else root.parent / f"{root.name}-results")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Grade every submission under ``root`` (``jobs`` at a time); the results, by name. Writes
+    nothing: see ``write_reports``."""
     servers = _Servers()
     graded: list[Graded] = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(grade_one, ws, specs, options, servers, out_dir)
-                       for ws in submissions(root)]
+            futures = [pool.submit(grade_one, ws, specs, options, servers) for ws in submissions(root)]
             for future in as_completed(futures):
                 item = future.result()
                 graded.append(item)
@@ -119,6 +118,29 @@ def batch(root: Path, specs: list[ProblemSpec], options: grading.Options, *, job
                     on_done(item)
     finally:
         servers.close()
-        if csv_path:
-            write_atomic(csv_path, csv_text(graded, specs))
     return sorted(graded, key=lambda g: g.name)
+
+
+def write_reports(graded: list[Graded], specs: list[ProblemSpec], folders: dict[str, Path],
+                  csv_path: Path | None = None) -> list[str]:
+    """Write each submission's reports (``folders``: writer name -> folder, NAME + the writer's
+    suffix in it) and the CSV, each atomically. Returns what could not be written (empty when
+    all was), so that the caller exits 4 and says so."""
+    failures = []
+    for name, folder in folders.items():
+        writer = WRITERS[name]
+        for item in graded:
+            target = Path(folder) / f"{item.name}{writer.suffix}"
+            try:
+                writer(item.run, target)
+            except OSError as exc:
+                failures.append(f"{target}: {exc}")
+                continue
+            if name == "json":
+                item.json_path = target
+    if csv_path:
+        try:
+            write_atomic(csv_path, csv_text(graded, specs))
+        except OSError as exc:
+            failures.append(f"{csv_path}: {exc}")
+    return failures

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -29,13 +28,20 @@ def main():
     sandbox.undumpable()  # learner code cannot read this process's memory or environment
 
 
+def _entries(ids):
+    """The catalog entries named by IDS (no torch); a usage error for an unknown one."""
+    from grader import catalog
+
+    try:
+        return catalog.select(ids)
+    except catalog.UnknownProblem as exc:
+        raise click.BadParameter(str(exc), param_hint="IDS") from None
+
+
 def _specs(ids):
     from grader import registry
 
-    try:
-        return registry.select(ids)
-    except registry.UnknownProblem as exc:
-        raise click.BadParameter(str(exc), param_hint="IDS") from None
+    return [registry.find(entry.id) for entry in _entries(ids)]
 
 
 def _workspace(workspace, solutions):
@@ -47,81 +53,198 @@ def _workspace(workspace, solutions):
         raise Abort(str(exc), EXIT_WORKSPACE) from None
 
 
+# -- options shared by the grading commands ----------------------------------------------------
+SEED_ENV = "CONVKATA_SEED"
+
+
+def grading_options(device_default: str = "auto"):
+    """The options every grading command (`run`, `watch`, `batch`) takes, declared once; the
+    command receives them as keyword arguments and hands them to ``_options``."""
+    from grader import config
+
+    def decorate(command):
+        options = [
+            click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=device_default,
+                         show_default=True, help="Where learner code runs; auto picks CUDA when torch sees it."),
+            click.option("--seed", type=int, default=None, envvar=SEED_ENV, show_envvar=True,
+                         help="Seed for the random cases. CI should set a secret one in $CONVKATA_SEED, "
+                              "so it is on no command line and submitters cannot tune to the cases. "
+                              "Default: a fresh random seed, printed."),
+            click.option("--no-speed", is_flag=True, help="Skip speed checks (reported as skipped)."),
+            click.option("--time-scale", type=float, default=None, envvar=config.TIME_SCALE_ENV,
+                         show_envvar=True, help="Multiply every time limit and budget; e.g. 2 on half a CPU."),
+            click.option("--memory-mb", type=int, default=None, envvar=config.MEMORY_ENV, show_envvar=True,
+                         help=f"Memory allowance per worker in MiB. Default {config.DEFAULT_MEMORY_MB}."),
+            click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                         envvar=config.DATA_ENV, show_envvar=True,
+                         help="Where full MNIST was downloaded; default: the cache dir."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def report_options(per_submission: bool = False):
+    """A report option per writer of ``grader.report.writers.WRITERS``: a file for `run`, a
+    folder (one file per submission) for `batch`. The command receives ``reports={name: path}``."""
+    from grader.report.writers import WRITERS
+
+    def decorate(command):
+        import functools
+
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            kwargs["reports"] = {name: kwargs.pop(name) for name in WRITERS}
+            return command(*args, **kwargs)
+
+        for writer in reversed(list(WRITERS.values())):
+            if per_submission:
+                option = click.option(writer.option, writer.name, type=click.Path(file_okay=False),
+                                      help=f"Write {writer.help} per submission into this folder "
+                                           f"(NAME{writer.suffix}).")
+            else:
+                option = click.option(writer.option, writer.name, type=click.Path(dir_okay=False),
+                                      help=f"Write {writer.help} to this file.")
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def _options(*, fail_fast=False, **given):
+    """The run settings from a command's grading options (one function for every command)."""
+    from grader import settings
+
+    try:
+        return settings.build(fail_fast=fail_fast, **given)
+    except ValueError as exc:
+        raise Abort(str(exc), EXIT_USAGE) from None
+
+
+def _read_nonce(fd):
+    """The per-run secret a wrapper passes on an inherited descriptor (read, then closed, before
+    any learner code starts, so it is on no command line and in no environment)."""
+    if fd is None:
+        return ""
+    try:
+        with os.fdopen(fd, "r") as stream:
+            return stream.read(256).strip()
+    except OSError as exc:
+        raise Abort(f"--report-nonce-fd {fd}: {exc}", EXIT_USAGE) from None
+
+
+def write_reports(run, reports: dict, out) -> bool:
+    """Write each requested report; False (after saying so) when one could not be written: the
+    grader's verdict is then not where its reader will look, and the run exits 4."""
+    from grader.report.writers import WRITERS
+
+    ok = True
+    for name, target in reports.items():
+        if not target:
+            continue
+        try:
+            WRITERS[name](run, Path(target))
+        except OSError as exc:
+            ok = False
+            out.print(f"[red]error: could not write the {WRITERS[name].option} report {target}: {exc}. "
+                      "The grader's result is not in that file; whatever is there is not it (exit 4).[/]",
+                      markup=True, highlight=False)
+    return ok
+
+
 # -- run --------------------------------------------------------------------------------------
 @main.command()
 @click.argument("ids", nargs=-1)
 @click.option("--solutions", is_flag=True, help="Grade the reference solutions.")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Grade this directory.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--seed", type=int, default=None, envvar="CONVKATA_SEED",
-              help="Seed for the random cases (or CONVKATA_SEED). CI should pass a secret one in "
-                   "CONVKATA_SEED, never on the command line, which other processes can read. "
-                   "Default: a fresh random seed, printed.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result as JSON.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML (a testcase per check).")
-@click.option("--gradescope", type=click.Path(dir_okay=False), help="Write Gradescope's results.json.")
-@click.option("--github-summary", type=click.Path(dir_okay=False), help="Write a Markdown summary.")
-@click.option("--classroom", type=click.Path(dir_okay=False), help="Write GitHub Classroom's result JSON.")
-@click.option("--no-speed", is_flag=True, help="Skip speed checks (reported as skipped).")
+@grading_options()
+@report_options()
 @click.option("--fail-fast", is_flag=True, help="Stop a problem at its first failing check.")
-@click.option("--time-scale", type=float, default=None,
-              help="Multiply every time limit and budget (or set CONVKATA_TIME_SCALE); e.g. 2 on half a CPU.")
-@click.option("--memory-mb", type=int, default=None,
-              help="Memory allowance per worker in MiB (or CONVKATA_MEMORY_MB). Default 4096.")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="Where full MNIST was downloaded (or set CONVKATA_DATA_DIR); default: the cache dir.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check, not only failing ones.")
-def run(ids, solutions, workspace, device, seed, json_path, junit, gradescope, github_summary,
-        classroom, no_speed, fail_fast, time_scale, memory_mb, data_dir, verbose):
+@click.option("--report-nonce-fd", type=int, default=None, hidden=True,
+              help="Read a per-run secret from this descriptor and copy it into every report.")
+def run(ids, solutions, workspace, reports, fail_fast, verbose, report_nonce_fd, **grading):
     """Grade problems (all of them, or IDS like p01, 1 or conv2d_naive)."""
-    if data_dir:  # read by grader.config.data_dir() in this (trusted) process only
-        from grader import config
-
-        os.environ[config.DATA_ENV] = str(Path(data_dir).resolve())
-    reports = {"json": json_path, "junit": junit, "gradescope": gradescope,
-               "github_summary": github_summary, "classroom": classroom}
-    code = run_command(ids=ids, solutions=solutions, workspace=workspace, device=device, seed=seed,
-                       reports=reports, speed=not no_speed, fail_fast=fail_fast,
-                       time_scale=time_scale, memory_mb=memory_mb, verbose=verbose)
-    sys.exit(code)
+    nonce = _read_nonce(report_nonce_fd)
+    options = _options(fail_fast=fail_fast, **grading)
+    sys.exit(run_command(ids=ids, solutions=solutions, workspace=workspace, options=options,
+                         reports=reports, verbose=verbose, nonce=nonce))
 
 
-def run_command(*, ids=(), solutions=False, workspace=None, device="auto", seed=None, reports=None,
-                speed=True, fail_fast=False, time_scale=None, memory_mb=None, verbose=False) -> int:
-    """Grade and report; returns the exit code. Report files are written whatever happens."""
-    from grader.runner import limits
-    from grader.runner.session import ForkServer
+def run_command(*, ids=(), solutions=False, workspace=None, options=None, reports=None,
+                verbose=False, nonce="") -> int:
+    """Grade and report; returns the exit code. Report files are written whatever happens, after
+    every process the learner's code started is dead.
 
-    limits.adopt_orphans()  # nothing a learner starts outlives this command
-    server = ForkServer()  # start importing torch in the server while this process does too
-    try:
-        return _run(server, ids, solutions, workspace, device, seed, reports or {}, speed,
-                    fail_fast, time_scale, memory_mb, verbose)
-    finally:
-        server.close()
-        limits.kill_descendants(os.getpid())
-
-
-def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_fast, time_scale,
-         memory_mb, verbose) -> int:
-    from grader import config, grading, registry, state
+    When every selected problem is the untouched stub (or missing), nothing runs: no fork server,
+    no torch, an answer in well under a second."""
+    from grader import catalog, settings, state
     from grader import workspace as ws
     from grader.report import terminal
-    from grader.report.writers import WRITERS
     from grader.results import RunResult
     from grader.runner import limits
 
-    specs = _specs(ids)
+    options = options or settings.build()
+    reports = {k: v for k, v in (reports or {}).items() if v}
+    entries = _entries(ids)
     path = _workspace(workspace, solutions)
+    out = terminal.console()
+    idle = all(not (path / e.filename).is_file() or catalog.untouched(path / e.filename, e.id) for e in entries)
+    limits.adopt_orphans()  # nothing a learner starts outlives this command
+    server = None
     try:
-        chosen_device = grading.pick_device(device)
-        options = grading.Options(
-            seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-            device=chosen_device, speed=speed, fail_fast=fail_fast,
-            time_scale=config.time_scale(time_scale), memory_mb=config.memory_limit_mb(memory_mb))
+        if idle:
+            if reports:  # reports name the device: resolve it (this imports torch)
+                _resolve(options)
+            out.print(f"[dim]Grading {path} (seed {options.seed}): nothing to run, every problem is "
+                      "the shipped stub or missing[/]")
+            run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(path),
+                            report_nonce=nonce)
+            for entry in entries:
+                result = catalog.untouched_result(entry) if (path / entry.filename).is_file() \
+                    else catalog.missing_result(entry, path)
+                run.problems.append(result)
+                out.print(terminal.problem_line(result, verbose))
+        else:
+            from grader.runner.session import ForkServer
+
+            server = ForkServer()  # its torch import overlaps with this process's own
+            run = _grade(server, entries, path, options, out, verbose, nonce)
+    finally:
+        # Nothing of the learner's may be alive while the reports are written (or after).
+        if server is not None:
+            server.close()
+        limits.kill_descendants(os.getpid())
+    written = write_reports(run, reports, out)
+    out.print(terminal.summary(run))
+    if Path(run.workspace).resolve() != ws.solutions_dir().resolve():
+        state.record(run)  # progress of the learner's own work, never of the reference
+    hint = terminal.next_steps(run, [e.id for e in catalog.entries()])
+    if hint and not run.internal_error:
+        out.print(hint)
+    if run.internal_error or not written:
+        return EXIT_INTERNAL
+    return EXIT_OK if run.all_passed else EXIT_FAILED
+
+
+def _resolve(options):
+    from grader import settings
+
+    try:
+        return settings.resolve_device(options)
     except ValueError as exc:
         raise Abort(str(exc), EXIT_USAGE) from None
-    out = terminal.console()
+
+
+def _grade(server, entries, path, options, out, verbose, nonce):
+    from grader import grading, registry
+    from grader.report import terminal
+    from grader.results import RunResult
+
+    specs = [registry.find(e.id) for e in entries]
+    _resolve(options)
     out.print(f"[dim]Grading {path} on {options.device} (seed {options.seed})[/]")
     run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(path))
     progress = terminal.Progress(out, verbose, options.time_scale)
@@ -133,53 +256,36 @@ def _run(server, ids, solutions, workspace, device, seed, reports, speed, fail_f
 
         progress.stop()
         run.internal_error = "".join(traceback.format_exception(exc))
-    finally:
-        # Nothing of the learner's may be alive while the reports are written (or after).
-        server.close()
-        limits.kill_descendants(os.getpid())
-        for name, target in reports.items():
-            if target:
-                try:
-                    WRITERS[name](run, Path(target))
-                except KeyError:
-                    out.print(f"[red]--{name.replace('_', '-')} is not available in this version[/]")
-                except OSError as exc:
-                    out.print(f"[red]could not write {target}: {exc}[/]")
-    out.print(terminal.summary(run))
-    if Path(run.workspace).resolve() != ws.solutions_dir().resolve():
-        state.record(run)  # progress of the learner's own work, never of the reference
-    hint = terminal.next_steps(run, [s.id for s in registry.PROBLEMS])
-    if hint and not run.internal_error:
-        out.print(hint)
-    if run.internal_error:
-        return EXIT_INTERNAL
-    return EXIT_OK if run.all_passed else EXIT_FAILED
+    run.report_nonce = nonce
+    return run
 
 
 # -- list -------------------------------------------------------------------------------------
 @main.command("list")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Show progress for this directory.")
 def list_command(workspace):
-    """Problems, their interview question, and status from the last runs."""
+    """Problems, their interview question, and status as your files are now."""
     from rich.table import Table
 
     from grader import registry, state
     from grader.report import terminal
 
     path = _workspace(workspace, False)
-    statuses = state.statuses(path)
+    now = state.progress(path, _entries(()))
     table = Table(title=f"convkata problems ({path})")
     for column in ("id", "problem", "interview question", "status", "score"):
         table.add_column(column)
     done = 0
     for spec in registry.PROBLEMS:
-        entry = statuses.get(spec.id, {})
-        status = entry.get("status", "not graded")
+        entry = now[spec.id]
+        status = entry["status"]
         done += status == "passed"
-        symbol, colour = terminal.SYMBOLS.get(status, ("·", "dim"))  # "not graded" yet
-        score = f"{entry['score']}/{entry['max_score']}" if "score" in entry else f"-/{spec.max_score}"
+        symbol, colour = terminal.SYMBOLS.get(status, ("·", "dim"))  # edited / not graded yet
+        label = {"edited": "edited since last run"}.get(status, status.replace("_", " "))
+        if entry["passed_ever"] and status != "passed":
+            label += " (passed before)"
         table.add_row(spec.id, spec.title, f"Q{spec.question}: {spec.question_text}",
-                      f"[{colour}]{symbol} {status.replace('_', ' ')}[/]", score)
+                      f"[{colour}]{symbol} {label}[/]", entry.get("score_text", f"-/{spec.max_score}"))
     out = terminal.console()
     out.print(table)
     out.print(f"Progress: {done}/{len(registry.PROBLEMS)} passed")
@@ -218,8 +324,8 @@ def solution(problem_id, force):
     from grader.report import terminal
 
     spec = _specs([problem_id])[0]
-    if not force and not state.passed_anywhere(spec.id):
-        raise Abort(f"{spec.id} has not passed on this machine yet. Solve it first "
+    if not force and not state.passed_anywhere(spec.id):  # once passed, unlocked for good
+        raise Abort(f"{spec.id} has never passed on this machine. Solve it first "
                     f"(grader run {spec.id}), or use --force to look anyway.", EXIT_FAILED)
     path = ws.solutions_dir() / spec.filename
     out = terminal.console()
@@ -250,21 +356,65 @@ def init(directory):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Reset in this directory.")
 def reset(problem_id, all_problems, yes, workspace):
-    """Restore stubs, keeping a timestamped backup of your files."""
-    from grader import registry
+    """Restore stubs, keeping a timestamped backup of your files (grader restore brings one back)."""
     from grader import workspace as ws
 
     if bool(problem_id) == bool(all_problems):
         raise click.UsageError("give one problem ID or --all")
-    specs = list(registry.PROBLEMS) if all_problems else _specs([problem_id])
+    entries = _entries(()) if all_problems else _entries([problem_id])
     path = _workspace(workspace, False)
-    names = ", ".join(s.filename for s in specs) if len(specs) < 4 else f"{len(specs)} files"
+    names = ", ".join(e.filename for e in entries) if len(entries) < 4 else f"{len(entries)} files"
     if not yes and not click.confirm(f"Overwrite {names} in {path} with the stubs? (a backup is kept)"):
         raise Abort("nothing was changed", EXIT_FAILED)
-    for spec in specs:
-        backup = ws.reset(path, spec)
-        where = f"; your version is kept in {backup}" if backup else ""
-        click.echo(f"{spec.filename} reset{where}")
+    where = f" --workspace {workspace}" if workspace else ""
+    for entry in entries:
+        try:
+            backup = ws.reset(path, entry)
+        except LookupError as exc:
+            raise Abort(str(exc), EXIT_INTERNAL) from None
+        if backup:
+            click.echo(f"{entry.filename} reset; your version is kept in {backup}\n"
+                       f"  bring it back with: grader restore {entry.id}{where}")
+        else:
+            click.echo(f"{entry.filename} reset (there was no file to keep)")
+
+
+@main.command()
+@click.argument("problem_id")
+@click.argument("backup", required=False)
+@click.option("--list", "list_only", is_flag=True, help="List the backups of this problem's file.")
+@click.option("--workspace", type=click.Path(file_okay=False), help="Restore in this directory.")
+def restore(problem_id, backup, list_only, workspace):
+    """Bring back a backup that `grader reset` kept (the newest, or BACKUP from --list).
+
+    The file it replaces is backed up first, so a restore can be undone the same way."""
+    from grader import workspace as ws
+
+    entry = _entries([problem_id])[0]
+    path = _workspace(workspace, False)
+    found = ws.backups(path, entry)
+    if list_only:
+        if not found:
+            click.echo(f"no backups of {entry.filename} for {path}")
+        for number, item in enumerate(found, 1):
+            click.echo(f"{number}. {item.name}  ({item})")
+        return
+    if not found:
+        raise Abort(f"no backups of {entry.filename} for {path}: nothing to restore", EXIT_FAILED)
+    chosen = found[0]
+    if backup:
+        match = [f for i, f in enumerate(found, 1) if backup in (str(i), f.name, str(f))]
+        if not match:
+            raise click.BadParameter(f"{backup!r} is not one of `grader restore {entry.id} --list`",
+                                     param_hint="BACKUP")
+        chosen = match[0]
+    try:
+        saved = ws.restore(path, entry, chosen)
+    except ws.WorkspaceError as exc:
+        raise Abort(str(exc), EXIT_WORKSPACE) from None
+    click.echo(f"{entry.filename} restored from {chosen}")
+    if saved:
+        click.echo(f"  the file it replaced is kept in {saved}")
 
 
 # -- doctor -----------------------------------------------------------------------------------
@@ -303,19 +453,17 @@ def data_download(dataset, directory):
 @click.argument("problem_id", required=False)
 @click.option("--poll", is_flag=True, help="Poll the files instead of using inotify (network drives, containers).")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Watch this directory.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--seed", type=int, default=None, help="Seed for the random cases (default: fresh, printed).")
-@click.option("--no-speed", is_flag=True, help="Skip speed checks while iterating.")
-def watch_command(problem_id, poll, workspace, device, seed, no_speed):
+@grading_options()
+def watch_command(problem_id, poll, workspace, **grading):
     """Re-grade the current problem (or PROBLEM_ID) every time its file is saved."""
     from grader import workspace as ws
     from grader.watch import watch
 
     if problem_id:
-        _specs([problem_id])  # a usage error (exit 2) for an unknown id
+        _entries([problem_id])  # a usage error (exit 2) for an unknown id
+    options = _options(**grading)
     try:
-        code = watch(problem_id, workspace=workspace, poll=poll, device=device, seed=seed,
-                     speed=not no_speed)
+        code = watch(problem_id, workspace=workspace, poll=poll, options=options)
     except ws.WorkspaceError as exc:
         raise Abort(str(exc), EXIT_WORKSPACE) from None
     except ValueError as exc:  # e.g. --device cuda without a GPU
@@ -331,30 +479,22 @@ def watch_command(problem_id, poll, workspace, device, seed, no_speed):
               help="Submissions graded in parallel, each with its own fork server.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write a row per submission.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Where the JSON per submission goes. Default: beside the CSV, else DIRECTORY-results.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
-@click.option("--seed", type=int, default=None, envvar="CONVKATA_SEED",
-              help="One seed for every submission (keep it secret: pass it in CONVKATA_SEED).")
-@click.option("--no-speed", is_flag=True, help="Skip speed checks (reported as skipped).")
-@click.option("--time-scale", type=float, default=None, help="Multiply every time limit and budget.")
-@click.option("--memory-mb", type=int, default=None, help="Memory allowance per worker in MiB.")
-def batch(directory, ids, jobs, csv_path, out_dir, device, seed, no_speed, time_scale, memory_mb):
-    """Grade every workspace under DIRECTORY (one subdirectory per submission)."""
+              help="Where the JSON per submission goes when no --json folder is given. "
+                   "Default: beside the CSV, else DIRECTORY-results.")
+@grading_options(device_default="cpu")
+@report_options(per_submission=True)
+def batch(directory, ids, jobs, csv_path, out_dir, reports, **grading):
+    """Grade every workspace under DIRECTORY (one subdirectory per submission).
+
+    Reports are written after every submission is graded and every process they started is dead,
+    so one submission's code cannot touch another's results."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from grader import batch as batch_mod
-    from grader import config, grading
-
-    specs = _specs(ids)
-    try:
-        options = grading.Options(
-            seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-            device=grading.pick_device(device), speed=not no_speed,
-            time_scale=config.time_scale(time_scale), memory_mb=config.memory_limit_mb(memory_mb))
-    except ValueError as exc:
-        raise Abort(str(exc), EXIT_USAGE) from None
     from grader.runner import limits
 
+    specs = _specs(ids)
+    options = _resolve(_options(**grading))
     limits.adopt_orphans()  # as in `run`: a detached learner process is killed before we exit
     root = Path(directory)
     total = len(batch_mod.submissions(root))
@@ -368,11 +508,18 @@ def batch(directory, ids, jobs, csv_path, out_dir, device, seed, no_speed, time_
                                    f"{batch_mod.overall_status(item.run)}", markup=False, highlight=False)
             progress.advance(task)
 
-        graded = batch_mod.batch(root, specs, options, jobs=jobs,
-                                 csv_path=Path(csv_path) if csv_path else None,
-                                 out_dir=Path(out_dir) if out_dir else None, on_done=done)
-    limits.kill_descendants(os.getpid())
-    if any(g.run.internal_error for g in graded):
+        try:
+            graded = batch_mod.batch(root, specs, options, jobs=jobs, on_done=done)
+        finally:
+            limits.kill_descendants(os.getpid())
+    folders = {name: Path(where) for name, where in reports.items() if where}
+    if "json" not in folders:  # a JSON per submission always, the CSV points at it
+        folders["json"] = Path(out_dir) if out_dir else (
+            Path(csv_path).parent if csv_path else root.parent / f"{root.name}-results")
+    failures = batch_mod.write_reports(graded, specs, folders, Path(csv_path) if csv_path else None)
+    for failure in failures:
+        click.echo(f"error: could not write {failure} (exit 4)", err=True)
+    if failures or any(g.run.internal_error for g in graded):
         sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK if all(g.run.all_passed for g in graded) else EXIT_FAILED)
 

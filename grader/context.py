@@ -90,7 +90,19 @@ class Context:
 
     # -- calls --------------------------------------------------------------------------------
     def call(self, entry: str, *args, arg_names=None, timeout_s=None, banned=None, **kwargs):
-        """Call the learner's ``entry(*args, **kwargs)`` in the worker and return its value."""
+        """Call the learner's ``entry(*args, **kwargs)`` in the learner's worker; return its value.
+
+        ``entry``: a top-level name of the learner's module ("conv2d", "SimpleCNN"). ``args`` and
+        ``kwargs`` are pickled to the worker (tensors as CPU copies, any shape); the value comes
+        back as plain data (tensors, numbers, strings, lists, tuples, dicts). ``arg_names`` name
+        the positional arguments in messages; ``timeout_s`` (seconds, wall clock) turns a slow
+        call into a failed check; ``banned`` replaces the problem's forbidden ops for this call.
+
+        Raises ``LearnerNotImplemented`` (NotImplementedError: not started), ``LearnerRaised``
+        (any other exception of the learner's: the check's ``error``), ``Fail`` (a forbidden op,
+        an input changed in place, tampering, the call's own time limit), and lets
+        ``WorkerTimeout``/``WorkerGone`` through (the problem's deadline, a dead worker).
+        """
         return self.probe("call", entry, *args, arg_names=arg_names, timeout_s=timeout_s,
                           banned=banned, what=f"{entry}()", **kwargs)
 
@@ -108,11 +120,20 @@ class Context:
 
     def probe(self, probe, *args, arg_names=None, timeout_s=None, banned=None, what=None,
               worker: Worker | None = None, **kwargs):
-        """Run the worker-side function ``probe`` (a function of ``grader.probes``, or the built-in
-        "call"/"call_many") in the learner's worker, and return its plain value.
+        """Run the worker-side function ``probe`` (a function object from ``grader.probes.*``,
+        called there as ``probe(env, *args, **kwargs)``; or the built-in "call"/"call_many") in
+        the learner's worker (or ``worker``), and return its plain value.
 
-        ``timeout_s`` turns a slow call into a failed check (e.g. a training budget) instead of a
-        problem timeout; the worker is then replaced for the checks that follow.
+        ``args``/``kwargs`` travel pickled; the value comes back as plain data (tensors as CPU
+        tensors, any shape). Inputs are compared after the call, so a probe whose learner code
+        changed an argument in place fails (``arg_names`` name them in the message).
+        ``timeout_s`` (seconds, wall clock) turns a slow call into a failed check (e.g. a training
+        budget) instead of a problem timeout; the worker is then replaced for the checks that
+        follow. ``banned``: the forbidden ops for this call (default: the problem's). ``what``
+        names the call in messages.
+
+        Raises as ``call`` does: ``LearnerNotImplemented``, ``LearnerRaised``, ``Fail``, and
+        ``WorkerTimeout``/``WorkerGone``/``BadReply`` for the worker as a whole.
         """
         if callable(probe):
             probe = probes.wire_name(probe)

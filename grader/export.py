@@ -54,6 +54,11 @@ submit their problem files (`p01_conv2d_naive.py`, ...), at any depth in the sub
 * Learner code runs as an unprivileged user `convkata` created by setup.sh: it cannot write
   `/autograder/results` or signal the root script. `results.json` is always written: when the
   grader does not finish, it holds a visible error entry with a score of 0.
+* Only the grader's own report is uploaded: `run_autograder` draws a secret per run and hands it
+  to the grader on a file descriptor; the grader copies it into its report, and a report without
+  it (a file learner code wrote at the report path) is replaced by a visible error with a score
+  of 0. A grader that cannot write its report exits 4 and says so. The seed is passed in the
+  environment, never on a command line.
 * The top-level `score` equals the sum of the tests' scores (one test per check).
 """
 

@@ -5,31 +5,23 @@ Data flows one way: registry spec -> worker (learner code) -> checks (here) -> r
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from grader import catalog
 from grader.checks import cuda_errors
 from grader.checks.verdict import Fail, LearnerNotImplemented, LearnerRaised, Verdict
 from grader.context import Context, ImportFailed
-from grader.results import CheckResult, ProblemResult, RunResult, problem_status
+from grader.results import GPU_SKIP, CheckResult, ProblemResult, RunResult, problem_status
 from grader.runner import sandbox
 from grader.runner.session import BadReply, ForkServer, WorkerGone, WorkerTimeout
+# The run settings and the one function that builds them live in grader.settings (no torch, so
+# the CLI can decide without it whether anything must run); re-exported as this module's API.
+from grader.settings import Options, build as settings, resolve_device  # noqa: F401
 from grader.spec import Check, ProblemSpec
-
-
-@dataclass
-class Options:
-    seed: int = 1234
-    device: str = "cpu"
-    speed: bool = True
-    time_scale: float = 1.0
-    memory_mb: int = 4096
-    threads: int = 0  # 0: all cores
-    fail_fast: bool = False
 
 
 class GraderBug(Exception):
@@ -55,7 +47,7 @@ def _not_run(checks: Iterable[Check], message: str, status: str = "error") -> li
 
 def _skip_reason(check: Check, options: Options) -> str:
     if check.needs_cuda and options.device != "cuda":
-        return "needs a CUDA GPU; this run has none (a GPU check is skipped, never passed)"
+        return f"{GPU_SKIP}; this run has none (a GPU check is skipped, never passed)"
     if check.kind == "speed" and not options.speed:
         return "speed checks are off (--no-speed)"
     return ""
@@ -117,7 +109,25 @@ def _probe_modules(spec: ProblemSpec) -> list[str]:
     return names
 
 
-def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: ForkServer) -> ProblemResult:
+
+def missing_requirements(spec: ProblemSpec) -> str:
+    """Why ``spec`` cannot be graded on this installation ("" when it can): a package it needs
+    (``spec.requires``) is not installed. The worker runs this same interpreter, so the parent's
+    view is the worker's."""
+    missing = [f"{module} ({how})" for module, how in spec.requires.items()
+               if importlib.util.find_spec(module) is None]
+    return f"{spec.id} needs {', '.join(missing)}: not installed here" if missing else ""
+
+
+def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: ForkServer,
+                  *, trust_untouched: bool = True) -> ProblemResult:
+    """Grade one problem of ``workspace`` in a fresh worker of ``server``; never raises for
+    anything the learner's code does (that becomes the result's status).
+
+    A file identical to the shipped stub is *not started* at once, without a worker, unless
+    ``trust_untouched`` is False (the dev check grades the stubs for real). A problem whose
+    packages are missing (``spec.requires``) is ``skipped`` with the line that installs them.
+    Raises GraderBug when a check itself crashes."""
     start = time.monotonic()
     path = workspace / spec.filename
     base = dict(id=spec.id, name=spec.name, question=spec.question)
@@ -125,6 +135,12 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         checks = _not_run(spec.checks, f"{spec.filename} is not in the workspace", status="failed")
         return ProblemResult(**base, status="not_started", checks=checks,
                              message=f"{spec.filename} not found in {workspace}")
+    if trust_untouched and catalog.untouched(path, spec.id):
+        return untouched_result(spec)
+    missing = missing_requirements(spec)
+    if missing:
+        return ProblemResult(**base, status="skipped", checks=_not_run(spec.checks, missing, status="skipped"),
+                             message=missing)
     limit = spec.time_limit_s * options.time_scale
     ctx = Context(spec, server, {
         "learner_path": str(path), "workspace": str(workspace), "device": options.device,
@@ -132,6 +148,8 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         # CUDA workers get RLIMIT_DATA instead (limits.apply_worker_limits), the same allowance.
         "memory_mb": options.memory_mb, "memory_kind": "data" if options.device == "cuda" else "as",
         "threads": options.threads,
+        # Parent-side only (read by the problem's data loader, e.g. p08's full MNIST).
+        "data_dir": str(options.data_dir) if options.data_dir else None,
         "env": dict(spec.worker_env.get(options.device, {})),
         # The import runs under the problem's bans too: a thread or child process started there
         # would otherwise escape both signals of the guard.
@@ -179,23 +197,40 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
                          message=message, output=output)
 
 
+def needs_worker(spec: ProblemSpec, workspace: Path, trust_untouched: bool = True) -> bool:
+    """Whether grading ``spec`` in ``workspace`` runs learner code (else no fork server is needed)."""
+    path = workspace / spec.filename
+    if not path.is_file() or (trust_untouched and catalog.untouched(path, spec.id)):
+        return False
+    return not missing_requirements(spec)
+
+
+def untouched_result(spec: ProblemSpec) -> ProblemResult:
+    """*not started* for a file identical to the shipped stub, with the spec's own checks."""
+    return ProblemResult(id=spec.id, name=spec.name, question=spec.question, status="not_started",
+                         checks=_not_run(spec.checks, catalog.UNTOUCHED_MESSAGE, status="failed"),
+                         message=catalog.UNTOUCHED_MESSAGE)
+
+
 def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
           on_result: Callable[[ProblemResult], None] | None = None,
           on_start: Callable[[ProblemSpec], None] | None = None,
-          server: ForkServer | None = None) -> RunResult:
-    """Grade ``specs`` in order with one fork server. Never raises for learner trouble; a grader
-    bug is recorded in ``internal_error`` and the problems graded so far are kept."""
+          server: ForkServer | None = None, *, trust_untouched: bool = True) -> RunResult:
+    """Grade ``specs`` in order with one fork server, started only when a problem needs a worker.
+    Never raises for learner trouble; a grader bug is recorded in ``internal_error`` and the
+    problems graded so far are kept."""
     start = time.monotonic()
     run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(workspace),
                     sandbox=sandbox.describe())
     own_server = server is None
-    server = server or ForkServer()
     try:
         for spec in specs:
             if on_start:
                 on_start(spec)
             try:
-                result = grade_problem(spec, workspace, options, server)
+                if server is None and needs_worker(spec, workspace, trust_untouched):
+                    server = ForkServer()
+                result = grade_problem(spec, workspace, options, server, trust_untouched=trust_untouched)
             except Exception as bug:  # a GraderBug, or anything else: keep the other problems
                 detail = str(bug) if isinstance(bug, GraderBug) else "".join(traceback.format_exception(bug))
                 run.internal_error = f"{spec.id}: {detail}"
@@ -206,21 +241,7 @@ def grade(specs: list[ProblemSpec], workspace: Path, options: Options,
             if on_result:
                 on_result(result)
     finally:
-        if own_server:
+        if own_server and server is not None:
             server.close()
         run.duration_s = time.monotonic() - start
     return run
-
-
-def pick_device(requested: str) -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
-    return requested
-
-
-def default_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

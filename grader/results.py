@@ -10,6 +10,7 @@ from typing import Optional
 
 import grader
 
+GPU_SKIP = "needs a CUDA GPU"  # how a GPU check's skip message starts (reports count these apart)
 CHECK_KINDS = ("correctness", "speed", "training")
 CHECK_STATUSES = ("passed", "failed", "error", "skipped")
 PROBLEM_STATUSES = ("passed", "failed", "error", "timeout", "not_started", "skipped")
@@ -90,6 +91,9 @@ class RunResult:
     workspace: str = ""
     internal_error: str = ""  # set when the grader itself failed
     sandbox: str = ""  # "on (...)" or "unavailable (why)": grader.runner.sandbox.describe()
+    # A per-run secret the grader's caller handed it (``--report-nonce-fd``), copied into every
+    # report: a wrapper that uploads a report refuses one without it (a file learner code forged).
+    report_nonce: str = ""
 
     @property
     def score(self) -> int:
@@ -116,7 +120,30 @@ class RunResult:
         }
         if self.internal_error:
             d["internal_error"] = self.internal_error
+        if self.report_nonce:
+            d["report_nonce"] = self.report_nonce
         return d
+
+
+def score_text(score: int, max_score: int, skipped: list) -> str:
+    """``8/8, 1 GPU point skipped``: points of skipped checks (``skipped``, CheckResults) are shown
+    apart from the graded total, never as lost. "GPU" when every one of them needs a GPU."""
+    points = sum(c.max_score for c in skipped)
+    if not points:
+        return f"{score}/{max_score}"
+    kind = "GPU " if all(c.message.startswith(GPU_SKIP) for c in skipped) else ""
+    graded = f"{score}/{max_score - points}, " if max_score > points else ""
+    return f"{graded}{points} {kind}point{'s' if points != 1 else ''} skipped"
+
+
+def problem_score_text(problem: "ProblemResult") -> str:
+    skipped = [c for c in problem.checks if c.status == "skipped"] if problem.status != "not_started" else []
+    return score_text(problem.score, problem.max_score, skipped)
+
+
+def run_score_text(run: "RunResult") -> str:
+    skipped = [c for p in run.problems if p.status != "not_started" for c in p.checks if c.status == "skipped"]
+    return score_text(run.score, run.max_score, skipped)
 
 
 def problem_status(checks: list[CheckResult]) -> str:

@@ -256,6 +256,7 @@ class WatchSession:
 
 
 def first_unsolved(problems: list[ProblemSpec], statuses: dict) -> ProblemSpec:
+    """The first problem not passed as the files are now (``state.progress``)."""
     for spec in problems:
         if statuses.get(spec.id, {}).get("status") != "passed":
             return spec
@@ -321,23 +322,21 @@ def _screen(console, hint_levels: dict):
 
 
 def watch(problem_id: str | None = None, *, workspace: str | None = None, poll: bool = False,
-          device: str = "auto", seed: int | None = None, speed: bool = True,
-          max_events: int | None = None, stop_when: Callable[["WatchSession"], bool] | None = None) -> int:
-    """The `grader watch` command: returns an exit code (0 when everything passed).
-    ``max_events`` and ``stop_when(session)`` bound the loop (tests)."""
-    import random
-
-    from grader import config, grading, registry, state
+          options=None, max_events: int | None = None,
+          stop_when: Callable[["WatchSession"], bool] | None = None) -> int:
+    """The `grader watch` command: returns an exit code (0 when everything passed). ``options``
+    are the run settings (``grader.settings.build``), as for `grader run`. ``max_events`` and
+    ``stop_when(session)`` bound the loop (tests). Raises ValueError for a device torch lacks."""
+    from grader import catalog, grading, registry, settings, state
     from grader import workspace as ws
     from grader.report import terminal
     from grader.runner.session import ForkServer
 
     path = ws.resolve(workspace, False)
     problems = list(registry.PROBLEMS)
-    current = registry.find(problem_id) if problem_id else first_unsolved(problems, state.statuses(path))
-    options = grading.Options(seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-                              device=grading.pick_device(device), speed=speed,
-                              time_scale=config.time_scale(), memory_mb=config.memory_limit_mb())
+    now = state.progress(path, catalog.entries())
+    current = registry.find(problem_id) if problem_id else first_unsolved(problems, now)
+    options = settings.resolve_device(options or settings.build())
     console = terminal.console()
     server = ForkServer()  # one for the whole session: every re-grade forks a preloaded worker
     record = Path(path).resolve() != ws.solutions_dir().resolve()
@@ -350,7 +349,7 @@ def watch(problem_id: str | None = None, *, workspace: str | None = None, poll: 
                                    workspace=str(path)))
         return result
 
-    passed = {pid for pid, entry in state.statuses(path).items() if entry.get("status") == "passed"}
+    passed = {pid for pid, entry in now.items() if entry["status"] == "passed"}
     session = WatchSession(path, problems, current, grade, _screen(console, {}), passed=passed)
     watcher, how = make_watcher(path, poll)
     keys = _Keys()

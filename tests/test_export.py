@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
 from click.testing import CliRunner
 
 from grader import cli, export
@@ -28,6 +29,46 @@ while pid > 1:
             json.dump(forged, f)
         os.kill(pid, signal.SIGKILL)
     pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+'''
+
+
+# Route 12 (issue 13): learner code reads the report path from the grader's command line, writes a
+# forged full score there and makes the folder read-only, so that a grader without root's
+# privileges cannot replace it. MODE "replace-dir" instead puts a folder at the report path, which
+# even root cannot rename a file over: the grader must then exit 4, never leave the forgery in use.
+FORGE_AND_LOCK = '''
+import json, os, shutil
+MODE = "%s"
+forged = {"score": 9, "max_score": 9, "execution_time": 1, "output": "all good",
+          "extra_data": {"report_nonce": "0" * 32},
+          "tests": [{"name": "forged", "number": "1", "score": 9, "max_score": 9, "status": "passed"}]}
+pid = os.getpid()
+while pid > 1:
+    argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
+    if b"--gradescope" in argv:
+        path = argv[argv.index(b"--gradescope") + 1].decode()
+        if MODE == "replace-dir":
+            os.makedirs(path, exist_ok=True)
+            with open(os.path.join(path, "results.json"), "w") as f:
+                json.dump(forged, f)
+        else:
+            with open(path, "w") as f:
+                json.dump(forged, f)
+            os.chmod(os.path.dirname(path), 0o555)
+        break
+    pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+
+
+def cross_correlate2d(image, kernel):
+    return image[:1, :1] * 0  # computes nothing
+
+
+def convolve2d(image, kernel):
+    return image[:1, :1] * 0
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return x * 0
 '''
 
 
@@ -58,7 +99,7 @@ def test_export_command(tmp_path):
     assert zipfile.is_zipfile(tmp_path / "b.zip")
 
 
-def _fake_autograder(tmp_path, submission: str):
+def _fake_autograder(tmp_path, submission: str, run_as: int | None = None):
     root = tmp_path / "autograder"
     source = root / "source"
     _bundle(tmp_path, time_scale=1.0, memory_mb=1024).extractall(source)
@@ -69,6 +110,8 @@ def _fake_autograder(tmp_path, submission: str):
     env = dict(os.environ, CONVKATA_AUTOGRADER_ROOT=str(root), CONVKATA_PYTHON=sys.executable,
                PYTHONPATH=str(ROOT))
     env.pop("GITHUB_ACTIONS", None)
+    if run_as is not None:  # the bundle's unprivileged user, without creating one
+        env["CONVKATA_RUN_AS_UID"] = str(run_as)
     proc = subprocess.run(["bash", str(source / "run_autograder")], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -87,3 +130,57 @@ def test_run_autograder_survives_a_forged_result_and_a_killed_grader(tmp_path):
     assert results["score"] == 0, proc.stdout
     assert "did not finish" in results["output"]
     assert not any(t.get("name") == "forged" for t in results["tests"])
+
+
+def _ordinary_user_can_run_the_grader() -> str:
+    """Why an unprivileged user cannot run this interpreter with torch here ('' when it can)."""
+    if os.geteuid() != 0:
+        return "the tests do not run as root, so they cannot switch to another user"
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                            "-c", "import torch, click, rich"], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if probe.returncode != 0:
+        return f"uid 65534 cannot import torch from {sys.executable} (e.g. it lives under /root)"
+    try:
+        os.stat(ROOT)
+    except OSError as exc:
+        return str(exc)
+    return ""
+
+
+@pytest.mark.parametrize("mode", ["read-only-dir", "replace-dir"])
+@pytest.mark.parametrize("user", ["root", "ordinary"])
+def test_a_forged_report_is_never_uploaded(tmp_path, mode, user):
+    """Route 12: whatever the submission does to the report path, the upload is the grader's own
+    report (checked by its per-run nonce) or a visible error, never the forged 9/9."""
+    if user == "ordinary":
+        why = _ordinary_user_can_run_the_grader()
+        if why:
+            pytest.skip(why)
+    results, proc = _fake_autograder(tmp_path, FORGE_AND_LOCK % mode, run_as=65534 if user == "ordinary" else None)
+    assert not any(t.get("name") == "forged" for t in results["tests"]), proc.stdout + proc.stderr
+    assert results["score"] == 0, results
+    assert "report_nonce" not in results.get("extra_data", {})  # the wrapper checked and dropped it
+    expect_grader_report = mode == "read-only-dir" and user == "root"  # root can still replace it
+    if expect_grader_report:
+        assert results["tests"][0]["name"].startswith("p01"), results
+    else:  # the grader could not write its report: it said so, exited 4, and nothing forged went up
+        assert "cannot be used" in results["output"] and "exit code 4" in results["output"], results
+        assert "could not write" in proc.stdout + proc.stderr
+
+
+def test_the_report_nonce_is_copied_from_its_descriptor_into_the_report(tmp_path):
+    """`--report-nonce-fd`: the secret reaches the report, and the descriptor is closed before grading."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    out = tmp_path / "results.json"
+    read, write = os.pipe()
+    os.write(write, b"feedc0ffee\n")
+    os.close(write)
+    env = dict(os.environ, CONVKATA_STATE_DIR=str(tmp_path / "state"), PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "grader", "run", "p01", "--workspace", str(ws), "--seed", "1",
+                           "--gradescope", str(out), "--report-nonce-fd", str(read)], pass_fds=[read],
+                          env=env, capture_output=True, text=True, timeout=120)
+    os.close(read)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert json.loads(out.read_text())["extra_data"]["report_nonce"] == "feedc0ffee"

@@ -11,12 +11,15 @@ import pytest
 import torch
 
 from conftest import ROOT
+from conftest import shipped_stub
+from grader.checks.verdict import Fail
 from grader.problems import p15_gpu_depthwise as p15
 
 
 def test_missing_triton_says_how_to_install(grade_file, tmp_path):
     # A package named triton that fails to import stands in for a machine without Triton.
-    stub = (ROOT / "problems" / "p15_gpu_depthwise.py").read_text()
+    # An edited stub (an untouched one is *not started* without a worker): the import runs.
+    stub = shipped_stub("p15") + "# started\n"
     result = grade_file("p15", stub)
     assert result.status == "not_started"  # the stub itself imports triton fine here
     fake = tmp_path / "ws-p15" / "triton"

@@ -222,3 +222,20 @@ def test_exit_codes_through_a_subprocess(tmp_path):
     assert run("run", "p01", "--workspace", str(ws), "--device", "cpu", "--seed", "5",
                "--json", str(tmp_path / "r.json")) == cli.EXIT_OK
     assert json.loads((tmp_path / "r.json").read_text())["problems"][0]["status"] == "passed"
+
+
+def test_a_report_that_cannot_be_written_exits_4_and_says_so(tmp_path):
+    """The report path is taken (a folder where the file should be: not even root can rename a
+    file over it): the verdict is not where its reader looks, so the run is the grader's failure."""
+    taken = tmp_path / "out.json"
+    # the learner's code takes the path while it runs (before, the option would be refused)
+    ws = _workspace(tmp_path, f"import os\nos.makedirs({str(taken)!r}, exist_ok=True)\n"
+                    f"open({str(taken / 'results.json')!r}, 'w').write('{{\"score\": 999}}')\n"
+                    + CORRECT.read_text())
+    result = CliRunner().invoke(cli.main, ["run", "p01", "--workspace", str(ws), "--seed", "3",
+                                           "--device", "cpu", "--json", str(taken),
+                                           "--junit", str(tmp_path / "fine.xml")])
+    assert result.exit_code == cli.EXIT_INTERNAL, result.output
+    assert "could not write the --json report" in result.output and "exit 4" in result.output
+    ET.fromstring((tmp_path / "fine.xml").read_text())  # the others are still written
+    assert not list(tmp_path.glob(".out.json.*"))  # no temporary file is left behind

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from grader import registry, state, watch
+from conftest import ROOT, shipped_stub
+from grader import registry, settings, state, watch
 from grader.results import CheckResult, ProblemResult
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
@@ -147,7 +147,7 @@ def test_watch_grades_p01_when_it_is_saved(tmp_path, capsys):
     workspace = tmp_path / "ws"
     workspace.mkdir()
     spec = registry.find("p01")
-    (workspace / spec.filename).write_text((ROOT / "problems" / spec.filename).read_text())
+    (workspace / spec.filename).write_text(shipped_stub(spec.id))
     solution = (ROOT / "solutions" / spec.filename).read_text()
     stop = threading.Event()
 
@@ -160,7 +160,8 @@ def test_watch_grades_p01_when_it_is_saved(tmp_path, capsys):
     thread = threading.Thread(target=editor, daemon=True)
     thread.start()
     try:
-        code = watch.watch("p01", workspace=str(workspace), device="cpu", seed=7, speed=False,
+        options = settings.build(device="cpu", seed=7, no_speed=True, time_scale=3)
+        code = watch.watch("p01", workspace=str(workspace), options=options,
                            stop_when=lambda session: "p01" in session.passed)
     finally:
         stop.set()

@@ -42,9 +42,20 @@ def _distinct(a: float, b: float) -> tuple[str, str]:
 
 def compare(got, expected: torch.Tensor, *, dtype: torch.dtype, what: str, case: str = "",
             shape_hint: str = "", tolerance: Tolerance | None = None) -> None:
-    """Raise ``Fail`` with a message that locates the first problem; return None when close.
+    """Check a learner's tensor against the reference; return None when it is close enough.
 
-    ``expected`` is the float64 (or exact) reference; ``dtype`` is what the result must have.
+    ``got``: what the learner returned (anything; it must be a ``torch.Tensor``). ``expected``:
+    the reference, float64 for floating results (or an exact integer/bool tensor, compared
+    element by element), of the shape ``got`` must have, any rank. ``dtype``: the dtype the
+    result must keep (usually the input's). ``what`` names the call ("conv2d()"), ``case`` the
+    case and its seed, ``shape_hint`` the output-size formula shown when shapes differ.
+    ``tolerance``: ``Tolerance(atol, rtol, l2)``, default ``TOLERANCES[dtype]``; an element is bad
+    when ``|got - expected| > atol * max(max|expected|, 1) + rtol * |expected|`` (unitless, in
+    the result's own units), and the whole result when its relative L2 error exceeds ``l2``.
+
+    Order of checks: type, shape, dtype, non-finite positions, then values. Raises
+    ``grader.checks.verdict.Fail`` whose message names the first of these that differs (for
+    values: the largest error, its index, got and expected).
     """
     prefix = f"{case}: " if case else ""
     got = expect_tensor(got, what)

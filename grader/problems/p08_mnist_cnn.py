@@ -12,7 +12,7 @@ THRESHOLD_FULL = 0.985  # the official 10000 test digits
 
 
 def make_task(ctx, seed: int) -> training.TrainingTask:
-    data = mnist.for_grading(seed)
+    data = mnist.for_grading(seed, ctx.worker_config.get("data_dir"))  # --data-dir, else config
     if data.source == "full":
         description = f"full MNIST ({len(data.train_labels)} train / {len(data.test_labels)} test, {data.where})"
         threshold = THRESHOLD_FULL

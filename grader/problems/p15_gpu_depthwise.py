@@ -177,5 +177,6 @@ SPEC = ProblemSpec(
     # Both values are set explicitly: TRITON_INTERPRET=1 in the user's environment must not turn
     # a CUDA run into an interpreter run (issue 11 item 9), nor 0 a CPU run into a failed launch.
     worker_env={"cpu": {"TRITON_INTERPRET": "1"}, "cuda": {"TRITON_INTERPRET": "0"}},
+    requires={"triton": "pip install 'triton>=3.0'; Triton has wheels for Linux x86_64"},
     worker_reimport=("triton",),  # torch's preload imported it before the variable was set
 )

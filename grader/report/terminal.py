@@ -8,7 +8,7 @@ import secrets
 from rich.console import Console
 from rich.markup import escape
 
-from grader.results import ProblemResult, RunResult
+from grader.results import ProblemResult, RunResult, problem_score_text, run_score_text
 
 SYMBOLS = {
     "passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red"),
@@ -26,7 +26,7 @@ def problem_line(problem: ProblemResult, verbose: bool = False) -> str:
     symbol, colour = SYMBOLS[problem.status]
     label = problem.status.replace("_", " ")
     lines = [f"[{colour}]{symbol} {problem.id}_{problem.name}[/] "
-             f"[dim]{problem.score}/{problem.max_score}[/] {label} [dim]({problem.duration_s:.1f}s)[/]"]
+             f"[dim]{problem_score_text(problem)}[/] {label} [dim]({problem.duration_s:.1f}s)[/]"]
     if problem.message and problem.status != "not_started":
         lines.append("    " + escape(_clip(problem.message)).replace("\n", "\n    "))
     # Checks left unrun by a crash or timeout carry the problem's own message: say it once.
@@ -57,7 +57,8 @@ def summary(run: RunResult) -> str:
     for p in run.problems:
         counts[p.status] = counts.get(p.status, 0) + 1
     parts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
-    text = (f"[bold]Score {run.score}/{run.max_score}[/] ({parts}) on {run.device}, "
+    where = f" on {run.device}" if run.device in ("cpu", "cuda") else ""  # nothing ran: no device
+    text = (f"[bold]Score {run_score_text(run)}[/] ({parts}){where}, "
             f"seed {run.seed}, {run.duration_s:.1f}s")
     if run.sandbox:  # never silent about running without the OS sandbox
         style = "dim" if run.sandbox.startswith("on") else "yellow"
