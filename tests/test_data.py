@@ -121,3 +121,18 @@ def test_shapes_colour_does_not_give_the_class_away():
     images, labels = shapes.make_shapes(3000, seed=5)
     means = torch.stack([images[labels == c].mean(dim=(0, 2, 3)) for c in range(10)])
     assert (means.max(0).values - means.min(0).values).max() < 0.08
+
+
+def test_the_data_dir_option_reaches_p08_as_an_argument(tmp_path, monkeypatch):
+    """--data-dir travels in Options and the problem's context (the worker config), not through
+    os.environ: p08's task takes full MNIST from there."""
+    from types import SimpleNamespace
+
+    from grader.problems import p08_mnist_cnn
+
+    monkeypatch.setenv("CONVKATA_DATA_DIR", str(tmp_path / "elsewhere"))  # what --data-dir overrides
+    write_fake_mnist(tmp_path / "given" / "mnist")
+    ctx = SimpleNamespace(worker_config={"data_dir": str(tmp_path / "given")})
+    task = p08_mnist_cnn.make_task(ctx, 3)
+    assert task.data == "full" and str(tmp_path / "given") in task.description
+    assert p08_mnist_cnn.make_task(SimpleNamespace(worker_config={}), 3).data == "subset"
