@@ -196,8 +196,8 @@ def run_command(*, ids=(), solutions=False, workspace=None, options=None, report
     server = None
     try:
         if idle:
-            if reports:  # reports name the device: resolve it (this imports torch)
-                _resolve(options)
+            if reports or options.device == "cuda":  # reports name the device; "cuda" must exist
+                _resolve(options)  # (this imports torch; a plain `grader run` does not)
             out.print(f"[dim]Grading {path} (seed {options.seed}): nothing to run, every problem is "
                       "the shipped stub or missing[/]")
             run = RunResult(problems=[], device=options.device, seed=options.seed, workspace=str(path),

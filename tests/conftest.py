@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
 
 def shipped_stub(problem_id: str) -> str:
     """The stub of ``problem_id`` as shipped (never the learner's edited copy in problems/)."""
-    return workspace.pristine_stub(registry.find(problem_id))
+    return workspace.pristine_stub(registry.find(problem_id), strict=True)
 
 
 @pytest.fixture

@@ -274,3 +274,21 @@ def test_skipped_gpu_points_are_shown_apart():
     assert "Score 8/8, 1 GPU point skipped" in terminal.summary(RunResult([problem], "cpu", 1))
     problem.checks[1] = CheckResult("speed", "speed", "skipped", 0, 2, "speed checks are off (--no-speed)")
     assert "8/8, 2 points skipped" in terminal.problem_line(problem)
+
+
+def test_a_stale_catalog_does_not_break_init_or_reset(monkeypatch):
+    """A developer changed a stub and has not regenerated grader/catalog.json yet: `grader init`
+    and `reset` still get a stub (the committed one); only the tests insist on the catalog."""
+    import dataclasses
+
+    import pytest
+
+    from grader import catalog, workspace
+
+    real = catalog.find
+    monkeypatch.setattr(catalog, "find", lambda key: dataclasses.replace(real(key), stub_sha256="0" * 64,
+                                                                          stub_git_blob="0" * 40))
+    spec = registry.find("p03")
+    assert "NotImplementedError" in workspace.pristine_stub(spec)
+    with pytest.raises(LookupError, match="stub_catalog.py"):
+        workspace.pristine_stub(spec, strict=True)
