@@ -49,8 +49,27 @@ class Mutant:
 
 
 def _text(node: ast.AST) -> str:
-    text = ast.unparse(node).replace("\n", " ")
-    return text if len(text) <= 70 else text[:67] + "..."
+    return ast.unparse(node).replace("\n", " ")
+
+
+def _window(before: str, after: str, width: int = 70, context: int = 24) -> tuple[str, str]:
+    """Long texts cut to the part that changed, with ``context`` characters around it."""
+    if len(before) <= width and len(after) <= width:
+        return before, after
+    if after == "pass":  # a deleted statement: its start says which one
+        return before[:width - 3] + "...", after
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    lo = max(0, start - context)
+
+    def cut(text):
+        hi = min(len(text), len(text) - end + context)
+        return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
+    return cut(before), cut(after)
 
 
 def _constant_variants(value):
@@ -242,6 +261,7 @@ def mutants(source: str, prefix: str) -> list[Mutant]:
         seen.add(code)
         suffix = f"{operator}" + (f"{variant}" if variant else "")
         mutant_id = f"{prefix}:{line}:{col}:{suffix}"
+        before, after = _window(before, after)
         description = f"line {line}: {before} -> {after}"
         result.append(Mutant(mutant_id, line, operator, description, code + "\n"))
     return result
