@@ -16,7 +16,7 @@ Operators (names used in mutant ids):
   default  a parameter's default value changed the same way (padding=0 -> padding=1)
   swap     two neighbouring call arguments, tuple elements or subscript indices swapped
   delete   a statement replaced by `pass`
-  call     a call dropped: f(x) -> x, obj.m() -> obj
+  call     a call dropped: f(x) -> x, F.pad(x, p) -> x, obj.m(...) -> obj
   kwarg    a keyword argument dropped, so the callee's default applies
 
 Only code inside functions and classes is mutated (not imports, not docstrings, not f-strings,
@@ -140,9 +140,7 @@ class _Sites(ast.NodeVisitor):
             positional = [a for a in node.args if not isinstance(a, ast.Starred)]
             if len(positional) == len(node.args) and len(positional) >= 2:
                 self._add(node, "swap", len(positional) - 1)
-            if node.args and not isinstance(node.args[0], ast.Starred):
-                self._add(node, "call")
-            elif not node.args and not node.keywords and isinstance(node.func, ast.Attribute):
+            if _is_method(node) or (node.args and not isinstance(node.args[0], ast.Starred)):
                 self._add(node, "call")
             if any(k.arg for k in node.keywords):
                 self._add(node, "kwarg", sum(1 for k in node.keywords if k.arg))
@@ -151,6 +149,20 @@ class _Sites(ast.NodeVisitor):
             self._add(node, "swap", len(node.elts) - 1)
         if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Pass)):
             self._add(node, "delete")
+
+
+_MODULES = {"torch", "F", "nn", "np", "math", "tl", "triton", "copy", "random", "os", "time"}
+
+
+def _is_method(call: ast.Call) -> bool:
+    """``obj.m(...)`` on a value (dropped: ``obj``), not ``F.pad(x, ...)`` on a module (dropped: ``x``)."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    base = func.value
+    while isinstance(base, ast.Attribute):
+        base = base.value
+    return not (isinstance(base, ast.Name) and base.id in _MODULES)
 
 
 def _parents(tree):
@@ -219,7 +231,7 @@ def _apply(tree, node, operator, variant, defaults):
         return before, _text(node)
     if operator == "call":
         before = _text(node)
-        new = node.args[0] if node.args else node.func.value
+        new = node.func.value if _is_method(node) or not node.args else node.args[0]
         _replace(tree, node, new)
         return before, _text(new)
     if operator == "kwarg":
