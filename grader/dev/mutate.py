@@ -256,6 +256,7 @@ def mutants(source: str, prefix: str) -> list[Mutant]:
     sites = _Sites(tree)
     original = ast.unparse(tree)
     seen = {original}
+    used: set[str] = set()
     result = []
     for index, operator, variant in sites.sites:
         copy_tree = copy.deepcopy(tree)
@@ -273,6 +274,12 @@ def mutants(source: str, prefix: str) -> list[Mutant]:
         seen.add(code)
         suffix = f"{operator}" + (f"{variant}" if variant else "")
         mutant_id = f"{prefix}:{line}:{col}:{suffix}"
+        # Nested nodes can start at one column (a tuple in a tuple): the inner one gets -b, -c...
+        base, extra = mutant_id, 1
+        while mutant_id in used:
+            extra += 1
+            mutant_id = f"{base}-{chr(ord('a') + extra - 1)}"
+        used.add(mutant_id)
         before, after = _window(before, after)
         description = f"line {line}: {before} -> {after}"
         result.append(Mutant(mutant_id, line, operator, description, code + "\n"))
