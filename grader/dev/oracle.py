@@ -795,18 +795,18 @@ def _training_smoke(kind):
             torch.manual_seed(seed)
             if kind == "p08":
                 model = module.build_model()
-                images = torch.rand(64, 1, 28, 28, generator=_gen(seed))
+                images = (torch.rand(64, 28, 28, generator=_gen(seed)) * 255).to(torch.uint8)
                 labels = torch.randint(0, 10, (64,), generator=_gen(seed))
                 trained = module.train_model(model, images, labels, "cpu", 2.0)
                 model = trained if isinstance(trained, nn.Module) else model
                 classes = 10
             else:
-                model = module.build_model(3, 4, 16)
-                images = torch.rand(64, 3, 16, 16, generator=_gen(seed))
-                labels = torch.randint(0, 4, (64,), generator=_gen(seed))
+                model = module.build_model(3, 10, 32)
+                images = torch.rand(64, 3, 32, 32, generator=_gen(seed))
+                labels = torch.randint(0, 10, (64,), generator=_gen(seed))
                 trained = module.fit(model, images, labels, "cpu", 2.0)
                 model = trained if isinstance(trained, nn.Module) else model
-                classes = 4
+                classes = 10
             pred = module.predict(model, images[:10], "cpu")
             pred = torch.as_tensor(pred)
             if pred.shape != (10,) or pred.min() < 0 or pred.max() >= classes:
