@@ -93,13 +93,27 @@ def outcome(verdict: str, grades: list[dict]) -> str:
 
 
 def _append_finding(path: Path, problem: str, record: dict, commit: str) -> None:
-    text = path.read_text() if path.exists() else (
+    """Append one finding to ``path`` (once per mutant id and grader), under a file lock: two audits
+    (a full run and a sampled one) may append at the same time."""
+    import fcntl
+
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        text = handle.read()
+        block = _finding(problem, record, commit, text)
+        if block:
+            handle.write(block)
+
+
+def _finding(problem: str, record: dict, commit: str, text: str) -> str:
+    head = "" if text else (
         "# Mutation audit findings\n\nWrong mutants the grader passes (survivors) and equivalent mutants it "
         "fails, appended by `python3 -m grader.dev.audit` as they are found. The input is the oracle's "
         "first differing call (cases run smallest first).\n")
     marker = f"`{record['id']}`"
-    if marker in text:
-        return
+    if f"{marker}, grader {commit[:7]}" in text:
+        return ""
     grades = record["grades"]
     if record["outcome"] == "survived":
         seeds = [g["seed"] for g in grades if g["status"] == "passed"]
@@ -110,9 +124,8 @@ def _append_finding(path: Path, problem: str, record: dict, commit: str) -> None
         bad = [g for g in grades if g["status"] != "passed"]
         body = "".join(f"- seed {g['seed']}: {g['status']}, failed {g['failed']}: {g['message'][:200]}\n" for g in bad)
         body += f"- the oracle: {record['oracle']['detail']} (equivalent)\n"
-    block = (f"\n## {problem} {record['outcome']}: {marker}\n"
-             f"- mutant: {record['description']}\n{body}- grader audited: {commit}\n")
-    path.write_text(text + block)
+    return head + (f"\n## {problem} {record['outcome']}: {marker}, grader {commit[:7]}\n"
+                   f"- mutant: {record['description']}\n{body}- grader audited: {commit}\n")
 
 
 def audit_problem(spec, args, server, out_dir: Path, survivors: Path | None, commit: str) -> dict:
