@@ -193,7 +193,21 @@ def render(records: list[dict]) -> str:
              "that does not use the grader (PyTorch in float64, PyTorch's OpInfo samples, closed-form "
              "arithmetic), then graded with speed checks off under each seed. *killed*: failed under every "
              "seed; *survived*: passed under at least one; *equivalent failed*: an equivalent mutant the grader "
-             "rejects.", ""]
+             "rejects.", "",
+             "- **Engine**: our own AST mutator (`grader/dev/mutate.py`; one change per mutant: arithmetic and "
+             "comparison operators, constants, parameter defaults, swapped arguments/tuple elements/indices, "
+             "deleted statements, dropped calls and keyword arguments). mutmut and cosmic-ray drive a test "
+             "command inside a rewritten copy of the project; the audit needs each mutant as a stand-alone "
+             "file judged by two referees, and their operator sets lack dropped calls and swapped arguments.",
+             "- **Oracle** (`grader/dev/oracle.py`): PyTorch in float64 (F.conv2d, conv_transpose2d, max_pool2d, "
+             "avg_pool2d, autograd), PyTorch's OpInfo sample inputs for those four ops (needs the `expecttest` "
+             "package; without it they are left out and the tool says so), closed forms for p03/p04, the AMP "
+             "recipe for p06; calls that omit optional arguments; non-square, grouped, dilated geometry. p08 and "
+             "p09 have only a smoke test (their oracle would be accuracy): those mutants are *unknown*, graded "
+             "under one seed with the training check.",
+             "- **Run**: `python3 -m grader.dev.audit --problems p01,p03 --sample 20 --seeds 1,2,3 --report "
+             "docs/mutation-audit.md`; `python3 scripts/mutation_audit.py --grader-root DIR ...` grades with "
+             "another checkout's grader.", ""]
     if records:
         r0 = records[0]
         lines += [f"Grader audited: {r0['grader']}; seeds {r0['seeds']}.", ""]
