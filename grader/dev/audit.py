@@ -39,8 +39,9 @@ SAMPLED = {"p08": 5, "p09": 5, "p15": 20}  # training / Triton interpreter: a sa
 
 def _git_commit(path: Path) -> str:
     try:
-        out = subprocess.run(["git", "-C", str(path), "log", "-1", "--format=%h %s"], capture_output=True,
-                             text=True, timeout=10)
+        # The last commit that changed the grader itself (grader/dev is this tool, not the grader).
+        out = subprocess.run(["git", "-C", str(path), "log", "-1", "--format=%h %s", "--", "grader",
+                              ":!grader/dev"], capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--", "grader",
                                 ":!grader/dev"], capture_output=True,
                                text=True, timeout=10).stdout.strip()
@@ -210,7 +211,8 @@ def render(records: list[dict], title: str = "Mutation audit") -> str:
              "another checkout's grader.", ""]
     if records:
         r0 = records[0]
-        lines += [f"Grader audited: {r0['grader']}; seeds {r0['seeds']}.", ""]
+        graders = sorted({r["grader"] for r in records})
+        lines += [f"Grader audited: {'; '.join(graders)}; seeds {r0['seeds']} (p08/p09: see the table).", ""]
     lines += ["| problem | mutants | wrong | killed | survived | equivalent | equivalent failed | unknown | time | load |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
