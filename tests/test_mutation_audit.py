@@ -103,7 +103,7 @@ def test_report_lists_survivors_and_failed_equivalents():
                      "oracle": {"verdict": "wrong", "case": "f(2)", "detail": "raised NameError"},
                      "grades": grades_fail, "outcome": audit.outcome("wrong", grades_fail)}]}]
     text = audit.render(records)
-    assert "| p03 | 3 | 2 | 1 | 1 | 1 | 1 | 0 |" in text
+    assert "| p03 | 3 | 2 | 1 | 1 | 1 | 1 | 0 | 1 |" in text
     survivors = text.split("## Survivors")[1].split("## Equivalent mutants the grader fails")[0]
     assert "p03:1:0:arith" in survivors and "f(1)" in survivors and "p03:3:0:delete" not in survivors
     assert "p03:2:0:swap" in text.split("## Equivalent mutants the grader fails")[1]

@@ -212,14 +212,15 @@ def render(records: list[dict], title: str = "Mutation audit") -> str:
     if records:
         r0 = records[0]
         graders = sorted({r["grader"] for r in records})
-        lines += [f"Grader audited: {'; '.join(graders)}; seeds {r0['seeds']} (p08/p09: see the table).", ""]
-    lines += ["| problem | mutants | wrong | killed | survived | equivalent | equivalent failed | unknown | time | load |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"Grader audited: {'; '.join(graders)}.", ""]
+    lines += ["| problem | mutants | wrong | killed | survived | equivalent | equivalent failed | unknown | seeds | time | load |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         s = summarize(r)
         of = f"{s['mutants']} of {s['of']} (sample)" if r.get("sampled") else str(s["mutants"])
         lines.append(f"| {r['problem']} | {of} | {s['wrong']} | {s['killed']} | {s['survived']} | {s['equivalent']} | "
-                     f"{s['equivalent_failed']} | {s['unknown']} | {r.get('seconds', 0):.0f} s | "
+                     f"{s['equivalent_failed']} | {s['unknown']} | {','.join(map(str, r['seeds']))} | "
+                     f"{r.get('seconds', 0):.0f} s | "
                      f"{r.get('load_start', 0):.1f}-{r.get('load_end', 0):.1f} |")
     sections = [("Survivors (wrong, passed under some seed)", "survived"),
                 ("Equivalent mutants the grader fails", "equivalent-failed"),
