@@ -210,7 +210,6 @@ def render(records: list[dict], title: str = "Mutation audit") -> str:
              "docs/mutation-audit.md`; `python3 scripts/mutation_audit.py --grader-root DIR ...` grades with "
              "another checkout's grader.", ""]
     if records:
-        r0 = records[0]
         graders = sorted({r["grader"] for r in records})
         lines += [f"Grader audited: {'; '.join(graders)}.", ""]
     lines += ["| problem | mutants | wrong | killed | survived | equivalent | equivalent failed | unknown | seeds | time | load |",
