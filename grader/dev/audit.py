@@ -150,6 +150,9 @@ def audit_problem(spec, args, server, out_dir: Path, survivors: Path | None, com
     if probe["verdict"] == "wrong":
         raise SystemExit(f"{spec.id}: the oracle rejects the reference itself: {probe}")
     timeout = max(30.0, 20 * probe["seconds"])
+    # The control: the reference itself under the same seeds and load. A reference that fails
+    # (p08/p09 on a loaded machine) makes that problem's kills meaningless, and the report says so.
+    record["reference_grades"] = grade_mutant(spec, reference, args.seeds, server, stop_at_first_fail=False)
     start = time.monotonic()
     for index, mutant in enumerate(chosen):
         previous = done.get(mutant.id)
@@ -217,6 +220,10 @@ def render(records: list[dict], title: str = "Mutation audit") -> str:
     for r in records:
         s = summarize(r)
         of = f"{s['mutants']} of {s['of']} (sample)" if r.get("sampled") else str(s["mutants"])
+        control = r.get("reference_grades")
+        if control and any(g["status"] != "passed" for g in control):
+            of += " (the reference itself failed: " + ", ".join(
+                f"seed {g['seed']} {g['status']} {g['failed']}" for g in control if g["status"] != "passed") + ")"
         lines.append(f"| {r['problem']} | {of} | {s['wrong']} | {s['killed']} | {s['survived']} | {s['equivalent']} | "
                      f"{s['equivalent_failed']} | {s['unknown']} | {','.join(map(str, r['seeds']))} | "
                      f"{r.get('seconds', 0):.0f} s | "
