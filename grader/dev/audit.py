@@ -113,7 +113,7 @@ def _finding(problem: str, record: dict, commit: str, text: str) -> str:
         "fails, appended by `python3 -m grader.dev.audit` as they are found. The input is the oracle's "
         "first differing call (cases run smallest first).\n")
     marker = f"`{record['id']}`"
-    if f"{marker}, grader {commit[:7]}" in text:
+    if f"{marker}, grader {commit[:15]}" in text:
         return ""
     grades = record["grades"]
     if record["outcome"] == "survived":
@@ -125,7 +125,7 @@ def _finding(problem: str, record: dict, commit: str, text: str) -> str:
         bad = [g for g in grades if g["status"] != "passed"]
         body = "".join(f"- seed {g['seed']}: {g['status']}, failed {g['failed']}: {g['message'][:200]}\n" for g in bad)
         body += f"- the oracle: {record['oracle']['detail']} (equivalent)\n"
-    return head + (f"\n## {problem} {record['outcome']}: {marker}, grader {commit[:7]}\n"
+    return head + (f"\n## {problem} {record['outcome']}: {marker}, grader {commit[:15]}\n"
                    f"- mutant: {record['description']}\n{body}- grader audited: {commit}\n")
 
 
