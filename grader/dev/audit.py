@@ -157,6 +157,17 @@ def audit_problem(spec, args, server, out_dir: Path, survivors: Path | None, com
     for index, mutant in enumerate(chosen):
         previous = done.get(mutant.id)
         if previous and previous.get("description") == mutant.description:
+            if args.rejudge and previous["oracle"]["verdict"] != "wrong":
+                # A stronger oracle can only find more differences: judge again, keep the grades
+                # (graded in full when the verdict was not "wrong", so they serve either outcome).
+                with tempfile.TemporaryDirectory(prefix="oracle-") as tmp:
+                    file = Path(tmp) / spec.filename
+                    file.write_text(mutant.source)
+                    previous["oracle"] = oracle.judge(str(file), f"mutant_{spec.id}", cases, timeout, env)
+                previous["outcome"] = outcome(previous["oracle"]["verdict"], previous["grades"])
+                print(f"[{spec.id} rejudged] {previous['outcome']:<17} {mutant.id:<22} {mutant.description}", flush=True)
+                if survivors and previous["outcome"] == "survived":
+                    _append_finding(survivors, spec.id, previous, commit)
             record["mutants"].append(previous)
             continue
         with tempfile.TemporaryDirectory(prefix="oracle-") as tmp:
@@ -266,6 +277,8 @@ def main(argv=None) -> int:
     parser.add_argument("--survivors", default="", help="append survivors and failed equivalents to this file")
     parser.add_argument("--report-only", action="store_true", help="render --report from --out and stop")
     parser.add_argument("--title", default="Mutation audit", help="the report's title")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="judge saved non-wrong mutants again with the current oracle (keeps their grades)")
     parser.add_argument("--no-opinfo", action="store_true", help="leave out PyTorch's OpInfo samples (faster start)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--grader-label", default="", help="how the report names the grader audited "

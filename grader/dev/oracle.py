@@ -182,6 +182,15 @@ CONV2D_GEOMETRY = [
     ((2, 4, 3, 5), (4, 2, 1, 1), True, {"groups": 2}),
     ((1, 2, 4, 3), (3, 2, 4, 3), True, {}),
     ((1, 2, 5, 4), (2, 2, 2, 2), True, {"stride": 1, "padding": 1, "dilation": 1, "groups": 1}),
+    # kernels with one side 1, and a 1x1 kernel with an even stride: where a 1x1 fast path's test
+    # (kh == kw == 1 and sh == sw == 1) can go wrong
+    ((1, 2, 5, 4), (3, 2, 3, 1), True, {}),
+    ((1, 2, 4, 5), (2, 2, 1, 3), False, {"padding": (0, 1)}),
+    ((1, 2, 5, 6), (3, 2, 1, 1), True, {"stride": 2}),
+    ((1, 2, 5, 6), (3, 2, 1, 1), False, {"stride": (1, 2), "padding": (1, 0)}),
+    # 1x1 grouped with a batch size other than the group count (N=1, N=3 with groups=2)
+    ((1, 4, 3, 5), (4, 2, 1, 1), True, {"groups": 2}),
+    ((3, 4, 2, 3), (6, 2, 1, 1), False, {"groups": 2}),
 ]
 
 
