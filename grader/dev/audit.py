@@ -153,7 +153,12 @@ def audit_problem(spec, args, server, out_dir: Path, survivors: Path | None, com
     # The control: the reference itself under the same seeds and load. A reference that fails
     # (p08/p09 on a loaded machine) makes that problem's kills meaningless, and the report says so.
     record["reference_grades"] = grade_mutant(spec, reference, args.seeds, server, stop_at_first_fail=False)
-    start = time.monotonic()
+    # A resumed run adds to the time already spent, and keeps the first run's starting load.
+    resumed = bool(done)
+    start = time.monotonic() - (saved.get("seconds", 0.0) if resumed else 0.0)
+    if resumed:
+        record["load_start"] = saved.get("load_start", record["load_start"])
+        record["started"] = saved.get("started", record["started"])
     for index, mutant in enumerate(chosen):
         previous = done.get(mutant.id)
         if previous and previous.get("description") == mutant.description:
