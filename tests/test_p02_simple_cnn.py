@@ -14,6 +14,7 @@ import torch
 
 from conftest import ROOT
 from grader.checks.cases import random_tensor
+from grader.probes import p02_simple_cnn as p02_probes
 from grader.problems import p02_simple_cnn as p02
 
 
@@ -32,6 +33,6 @@ def test_reference_forward_is_the_specified_network(in_channels, num_classes, h,
     x = random_tensor(gen, (2, in_channels, h, w), torch.float64)
     model = _solution().SimpleCNN(in_channels, num_classes).double()
     assert {n: tuple(p.shape) for n, p in model.named_parameters()} == p02.param_shapes(in_channels, num_classes)
-    assert p02._load(model, {n: v.double() for n, v in state.items()}) is None
+    assert p02_probes._load(model, {n: v.double() for n, v in state.items()}) is None
     with torch.no_grad(), p02.one_thread():  # tiny convs: one thread is fastest on a busy box
         torch.testing.assert_close(model(x), p02.reference_forward(state, x), rtol=1e-10, atol=1e-12)

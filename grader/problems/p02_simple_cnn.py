@@ -17,9 +17,9 @@ from grader.checks.cases import randint, random_tensor
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
 from grader.checks.threads import one_thread
+from grader.probes import p02_simple_cnn as probes
 from grader.spec import Check, ProblemSpec
 
-PROBES = "grader.problems.p02_simple_cnn"
 FIT_STEPS, FIT_LR, FIT_BATCH, FIT_SIZE = 30, 3e-3, 8, 12
 FIT_RATIO = 0.5  # the loss after training must be at most half the loss before
 
@@ -29,81 +29,6 @@ def param_shapes(in_channels: int, num_classes: int) -> dict[str, tuple[int, ...
     return {"conv1.weight": (16, in_channels, 3, 3), "conv1.bias": (16,),
             "conv2.weight": (32, 16, 3, 3), "conv2.bias": (32,),
             "fc.weight": (num_classes, 512), "fc.bias": (num_classes,)}
-
-
-# -- worker side (untrusted: these only gather data) ------------------------------------------
-def _build(env, in_channels, num_classes):
-    cls = env.entry("SimpleCNN")
-    with env.learner():
-        if in_channels is None:
-            return cls()
-        return cls(in_channels=in_channels, num_classes=num_classes)
-
-
-def _load(model, state: dict) -> str | None:
-    """Copy the parent's weights in by name, so a model built from nn.Sequential blocks that
-    exposes conv1/conv2/fc as attributes loads just like the reference. Returns why it could
-    not, as data for the parent."""
-    if not isinstance(model, torch.nn.Module):
-        return f"SimpleCNN(...) is a {type(model).__qualname__}, not a torch.nn.Module"
-    params = dict(model.named_parameters(remove_duplicate=False))
-    for name, value in state.items():
-        if name not in params:
-            return f"the model has no parameter {name}"
-        if params[name].shape != value.shape:
-            return f"{name} has shape {tuple(params[name].shape)}, expected {tuple(value.shape)}"
-    with torch.no_grad():
-        for name, value in state.items():
-            params[name].copy_(value)
-    return None
-
-
-def params_probe(env, in_channels, num_classes):
-    model = _build(env, in_channels, num_classes)
-    if not isinstance(model, torch.nn.Module):
-        return {"not_module": type(model).__qualname__}
-    groups: dict[int, int] = {}
-    params = []
-    for name, p in model.named_parameters(remove_duplicate=False):
-        params.append([name, [int(s) for s in p.shape], groups.setdefault(id(p), len(groups))])
-    return {"params": params}
-
-
-def forward_probe(env, in_channels, num_classes, state, x):
-    with one_thread():
-        model = _build(env, in_channels, num_classes)
-        problem = _load(model, state)
-        if problem:
-            return {"load_error": problem}
-        with env.learner(), torch.no_grad():
-            model.eval()
-            return {"out": model(x)}
-
-
-def fit_probe(env, in_channels, num_classes, state, x, y, steps, lr):
-    """Train the learner's model from the given weights; return the gradient norms after the
-    first backward pass and the weights after the last step."""
-    with one_thread():
-        model = _build(env, in_channels, num_classes)
-        problem = _load(model, state)
-        if problem:
-            return {"load_error": problem}
-        with env.learner():
-            model.train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        grads = {}
-        for step in range(steps):
-            optimizer.zero_grad()
-            with env.learner():
-                loss = F.cross_entropy(model(x), y)
-                loss.backward()
-            if step == 0:
-                for name in state:
-                    grad = model.get_parameter(name).grad
-                    grads[name] = None if grad is None else float(grad.double().norm())
-            optimizer.step()
-        trained = {name: model.get_parameter(name).detach().clone() for name in state}
-        return {"grads": grads, "trained": trained}
 
 
 # -- parent side ------------------------------------------------------------------------------
@@ -150,7 +75,7 @@ def check_parameters(ctx):
     configs = [(None, None), (3, 5), (randint(gen, 1, 4), randint(gen, 2, 12))]
     for in_channels, num_classes in configs:
         expected = param_shapes(in_channels or 1, num_classes or 10)
-        got = ctx.probe(f"{PROBES}:params_probe", in_channels, num_classes, what="SimpleCNN")
+        got = ctx.probe(probes.params_probe, in_channels, num_classes, what="SimpleCNN")
         config = _config_text(in_channels, num_classes)
         if type(got) is dict and "not_module" in got:
             raise Fail(f"{config} is a {got['not_module']}, not a torch.nn.Module")
@@ -203,7 +128,7 @@ def check_forward(ctx):
         shape = (shape[0], in_channels, *shape[2:])
         state = random_state(gen, in_channels, num_classes)
         x = random_tensor(gen, shape, torch.float32)
-        got = ctx.probe(f"{PROBES}:forward_probe", in_channels, num_classes, state, x,
+        got = ctx.probe(probes.forward_probe, in_channels, num_classes, state, x,
                         arg_names=("in_channels", "num_classes", "state dict", "x"), what="SimpleCNN.forward")
         case = (f"case {index} ({_config_text(in_channels, num_classes)}, input x of shape {tuple(shape)}, "
                 f"seed {seed})")
@@ -225,7 +150,7 @@ def check_fit(ctx):
     y = torch.randint(0, num_classes, (FIT_BATCH,), generator=gen)
     case = (f"{_config_text(in_channels, num_classes)}, a fixed batch of {FIT_BATCH} inputs "
             f"{FIT_SIZE}x{FIT_SIZE}, {FIT_STEPS} Adam steps at lr {FIT_LR}, seed {seed}")
-    got = ctx.probe(f"{PROBES}:fit_probe", in_channels, num_classes, state, x, y, FIT_STEPS, FIT_LR,
+    got = ctx.probe(probes.fit_probe, in_channels, num_classes, state, x, y, FIT_STEPS, FIT_LR,
                     arg_names=("in_channels", "num_classes", "state dict", "x", "y"), what="training SimpleCNN")
     _loaded(got, case, "grads")
     grads = got.get("grads") if type(got) is dict else None
