@@ -7,6 +7,7 @@ header says what the grader must conclude:
     # failing: check name; other check      (these checks must fail or error)
     # message: text                         (must appear in a failing check's or the problem's message)
     # options: speed                        (grade with speed checks on; default off)
+    # options: sandbox                      (a route only the OS sandbox closes: skipped without one)
 
 A correct implementation different from the reference says ``# expected: passed``.
 """
@@ -37,6 +38,11 @@ def parse_header(path: Path) -> dict:
 @pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.stem}" for p in CORPUS])
 def test_submission_gets_its_verdict(path, grade_file):
     header = parse_header(path)
+    if "sandbox" in header.get("options", "").split():
+        from grader.runner import sandbox
+
+        if not sandbox.availability()[0]:
+            pytest.skip(f"needs the OS sandbox: {sandbox.describe()}")
     options = {"speed": "speed" in header.get("options", "")}
     for item in header.get("options", "").split():  # e.g. time_scale=0.05 memory_mb=512 (hostile files)
         key, sep, value = item.partition("=")

@@ -194,9 +194,10 @@ def _grader_paths() -> list[str]:
 
     package = os.path.dirname(os.path.realpath(grader.__file__))
     denied = [package]
-    for name in ("CONVKATA_STATE_DIR", "CONVKATA_DATA_DIR"):
-        if os.environ.get(name):
-            denied.append(os.path.realpath(os.environ[name]))
+    from grader import config  # standard library only; dropped from the worker's modules
+
+    for where in (config.state_dir, config.data_dir):
+        denied.append(os.path.realpath(where()))
     return denied
 
 

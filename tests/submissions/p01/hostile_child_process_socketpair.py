@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Route 3: at import, start a second Python with _posixsubprocess.fork_exec (no audit event), let
 # it run F.conv2d out of reach of the worker's op interception and pass the result back over a
 # socket pair. The sandbox lets the worker execute only the compiler tools torch and Triton start:

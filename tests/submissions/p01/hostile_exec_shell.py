@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # A shell (and through it any program) is not on the worker's execute allowlist.
 import subprocess
 

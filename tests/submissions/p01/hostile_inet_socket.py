@@ -1,5 +1,6 @@
 # expected: error
 # message: Operation not permitted
+# options: sandbox
 # Sockets other than the worker's own channel: an inet socket to fetch answers (or to leak the
 # cases) is refused by the worker's seccomp filter.
 import socket

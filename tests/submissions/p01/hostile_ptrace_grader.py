@@ -1,5 +1,6 @@
 # expected: error
 # message: ptrace refused
+# options: sandbox
 # Known limit (now closed): attach to the grader's fork server with ptrace to read its memory.
 import ctypes
 import os

@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Known limit (now closed): write a .pth file into site-packages, which every later Python (the
 # grader's next run included) executes at start-up.
 import os

@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Route 13: write into the grader's progress state (to mark problems passed). The worker's own
 # HOME is its scratch directory, so it looks for the grader's: $CONVKATA_STATE_DIR, or the state
 # directory under the home of whoever owns the workspace. Only the scratch directory is writable.

@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Route 11: forward through the grader's own reference (p02's module still defines its probes
 # during the move to grader/probes; the worker takes it out of sys.modules before the learner's
 # import, and the sandbox refuses to read it from disk).

@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Route 11: answer with the grader's own oracle. The sandboxed worker cannot read grader/ at all,
 # so the import fails (the worker holds no grader.problems module in sys.modules either).
 from grader.problems.p03_conv_arithmetic import torch_conv_size, torch_transposed_size

@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Route 11: return the grader's expected values (its *_expected functions take the case dict).
 from grader.problems import p04_separable_cost as oracle
 

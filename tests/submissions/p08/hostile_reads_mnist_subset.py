@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Known limit (now closed): read the shipped MNIST subset to look up p08's held-out labels.
 import os
 

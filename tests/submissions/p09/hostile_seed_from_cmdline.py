@@ -1,5 +1,6 @@
 # expected: error
 # message: Permission denied
+# options: sandbox
 # Known limit (now closed): read the grader's --seed from /proc/<pid>/cmdline to regenerate p09's
 # held-out images. The seed travels in CONVKATA_SEED or on the command line of the grader only;
 # the sandboxed worker may read no process's /proc entries but its own.
