@@ -36,8 +36,9 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0
 
     Case 0 sets every feature at its most telling (``CASE0``: groups 2 with two channels per
     group, non-square input and kernel, pairs with different values, bias), so whatever the seed
-    a submission that gets any feature wrong fails; case 1 uses every default; case 2 of
-    'stride_padding' is a 1x1 kernel with stride (2, 1); later cases are freely random. Even-indexed cases are float32, odd ones float64.
+    a submission that gets any feature wrong fails; case 1 uses every default; case 2 is a 1x1
+    kernel, with stride (2, 1) in 'stride_padding' and with groups 2 and padding in
+    'dilation_groups'; later cases are freely random. Even-indexed cases are float32, odd ones float64.
     """
     dtype = torch.float32 if index % 2 == 0 else torch.float64
     groups = 1
@@ -69,6 +70,11 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0
     elif index == 2 and family == "stride_padding":
         # a 1x1 kernel with a stride pair: a 1x1 fast path taken whenever one stride is 1 shows
         stride, padding, dilation, (kh, kw) = (2, 1), 1, (2, 1), (1, 1)
+    elif index == 2 and family == "dilation_groups":
+        # a 1x1 stride-1 kernel with groups 2 (two channels per group) and padding: the case a
+        # 1x1 fast path (a plain reshape of x, no im2col) must get right
+        stride, padding, dilation, (kh, kw) = 1, (2, 1), 1, (1, 1)
+        groups, c_in, c_out = 2, 4, 4
     dh, dw = pair(dilation)
     # At least one full (dilated) window; a large dilated kernel may need more than max_hw.
     h = randint(gen, dh * (kh - 1) + 1, max(dh * (kh - 1) + 1, max_hw))
