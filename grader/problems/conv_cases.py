@@ -180,7 +180,8 @@ def _simpler(case: dict):
     steps = [dict(n=1, bias=None, stride=1, dilation=1, padding=0), dict(n=1, bias=None, stride=1, dilation=1),
              dict(n=1), dict(groups=1, c=c // case["groups"], o=o // case["groups"]),
              dict(o=case["groups"]), dict(c=case["groups"]), dict(bias=None),
-             dict(stride=1), dict(dilation=1), dict(padding=0), dict(kh=max(1, kh - 1)),
+             dict(stride=1), dict(dilation=1), dict(padding=0), dict(kh=1, kw=1), dict(kh=1), dict(kw=1),
+             dict(kh=max(1, kh - 1)),
              dict(kw=max(1, kw - 1)), dict(h=h - 1), dict(w=w - 1), dict(h=max(1, h // 2)),
              dict(w=max(1, w // 2))]
     if not _integral(x):  # small integers early: they make every later candidate readable
@@ -279,7 +280,7 @@ def feature_not_implemented(ctx, entry: str, case: dict, where: str, exc: Learne
         return False
 
     # the features the NotImplementedError still needs once every other one is taken away
-    small = shrink(case, _simpler, raises, max_calls=30)
+    small = shrink(case, _simpler, raises, max_calls=60)
     needs = features(dict(small, x=small["x"][..., :1, :1]))  # the input's size is not a feature
     raise Fail(f"{where}: {entry}() raised NotImplementedError ({exc}) although it runs on a plain "
                f"case; this case sets: {', '.join(features(case)) or 'nothing beyond the defaults'}; "
