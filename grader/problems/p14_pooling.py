@@ -95,16 +95,21 @@ def make_case(gen: torch.Generator, kind: str, index: int) -> tuple[dict, bool]:
     n, c = randint(gen, 1, 2), randint(gen, 1, 3)
     h = w = None
     pinned = {
-        ("max", 0): dict(kernel=(3, 2), stride=None, padding=(1, 1), h=7, w=8, negative=True),
+        # rows and columns left over after the last window, so the padded plane is not just
+        # the windows' span
+        ("max", 0): dict(kernel=(3, 2), stride=None, padding=(1, 1), h=8, w=9, negative=True),
         # every option at its default, left out of the call: a wrong default fails
         ("max", 1): dict(kernel=(2, 3), stride=None, padding=0, h=7, w=8),
         ("ceil", 0): dict(kernel=2, stride=2, padding=1, h=5, w=6),  # the dropped-last-window rule
         ("ceil", 1): dict(kernel=3, stride=2, padding=1, dilation=2, h=8, w=7),
         # the dropped-last-window rule on rows only: each dimension with its own stride
-        ("ceil", 2): dict(kernel=2, stride=(2, 1), padding=(1, 1), h=5, w=5),
+        ("ceil", 2): dict(kernel=3, stride=(2, 1), padding=(1, 1), h=6, w=7),
+        # a non-square kernel whose last ceil_mode window hangs past the padded input
+        ("ceil", 3): dict(kernel=(3, 2), stride=None, padding=(1, 1), h=6, w=6),
         ("indices", 0): dict(kernel=3, stride=1, padding=1, h=5, w=6, n=2, c=2, ceil=False),
         ("indices", 1): dict(kernel=3, stride=2, padding=1, dilation=2, h=7, w=8, n=2, c=2, ceil=True),
-        ("avg", 0): dict(kernel=3, stride=2, padding=1, h=6, w=5, ceil=True, count_include_pad=True),
+        # the last window hangs past the padded input in both dimensions
+        ("avg", 0): dict(kernel=3, stride=2, padding=1, h=6, w=8, ceil=True, count_include_pad=True),
         ("avg", 1): dict(kernel=(3, 2), stride=(2, 1), padding=(1, 1), h=5, w=6, ceil=False,
                          count_include_pad=False),
         # the last column window runs past the padded input: its divisor is 2, not 3
@@ -235,7 +240,7 @@ SPEC = ProblemSpec(
     entry_points=("max_pool2d", "avg_pool2d", "max_pool2d_backward"),
     checks=(
         Check("max_pool2d kernel, stride and padding", "correctness", 2, lambda ctx: run_max(ctx, "max", 3)),
-        Check("max_pool2d ceil_mode and dilation", "correctness", 2, lambda ctx: run_max(ctx, "ceil", 4)),
+        Check("max_pool2d ceil_mode and dilation", "correctness", 2, lambda ctx: run_max(ctx, "ceil", 5)),
         Check("max_pool2d return_indices", "correctness", 2, lambda ctx: run_max(ctx, "indices", 3)),
         Check("avg_pool2d", "correctness", 2, check_avg),
         Check("max_pool2d_backward", "correctness", 2, check_backward),
