@@ -376,11 +376,11 @@ def _fast_go(env, key, picks, seed=None, memory=False, guard_bans=None, perturb=
     return {"sample": None, "event_s": None, "cpu_s": None, "peak_bytes": None}
 
 
-def _slow_fetch(env, key, which="out"):
+def _slow_fetch(env, key, which="out", *rest):
     slot = env.state[key]
     if which == "out":
         slot["out"] = slot["call"]()
-    return _real_fetch(env, key, which)
+    return _real_fetch(env, key, which, *rest)
 
 
 _timing.go, _timing.fetch = _fast_go, _slow_fetch

@@ -248,16 +248,22 @@ def _gather(out, positions, projection_seed=None):
     return reply
 
 
-def fetch(env, key: str, which: str = "out", positions: list | None = None, projection_seed: int | None = None):
+def fetch(env, key: str, which: str = "out", positions: list | None = None, projection_seed: int | None = None,
+          next_seed: int | None = None, perturb_next: bool = False):
     """Untimed: the last timed output (moved to the CPU), or the float64 reference for the
     current input (baseline worker only; ``which="reference64"``) or the reference in the
-    input's dtype (``"reference"``). With ``positions``: only the values there (``_gather``)."""
+    input's dtype (``"reference"``). With ``positions``: only the values there (``_gather``).
+    With ``next_seed`` (``which="out"``, CPU): then make the next input, as ``next_input`` does."""
     slot = env.state[key]
     if which == "out":
         out = slot["out"]
         if positions is not None:
-            return _gather(out, positions, projection_seed)
-        return out.cpu() if type(out) is torch.Tensor else out
+            reply = _gather(out, positions, projection_seed)
+        else:
+            reply = out.cpu() if type(out) is torch.Tensor else out
+        if next_seed is not None:  # the next input, in the same untimed request (one round trip less)
+            _next(slot, next_seed, perturb_next)
+        return reply
     as64 = which == "reference64"
     inputs = {k: v.double() if as64 and v.is_floating_point() else v for k, v in slot["inputs"].items()}
     target = slot["reference"] or slot["target"]

@@ -247,6 +247,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         mode = stats.math_mode(device, case.dtype)  # the loosest math a correct answer may use
         tol = stats.VERIFY_TOLERANCES[mode]
         seed = int(torch.randint(0, 2**62, (), generator=gen))
+        next_seed = int(torch.randint(0, 2**62, (), generator=gen))  # CPU: made in the untimed fetch
         picks = torch.rand(SAMPLE_PICKS, generator=gen).tolist() if label in out_numel else []
         perturbed = perturbing.pop(label, False)
         args = (lside.key, picks, seed if cuda else None, memory, guard_bans, perturbed)
@@ -275,22 +276,18 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
                    "every timed call gets a fresh random input")
             _verify_sampled(got, expected, l_reply, len(picks), label, tol, mode, case.dtype, how)
             out_numel[label] = 1
-        else:
-            l_fetch, got = lside.timed(probes.fetch, lside.key, "out")
-            which = "reference" if case.reference is not None else "out"
-            b_fetch, expected = bside.timed(probes.fetch, bside.key, which)
-            if which != "out":  # the same job as the learner's fetch, for the untimed-work check
-                b_fetch = bside.timed(probes.fetch, bside.key, "out")[0]
+        else:  # CPU: the whole output; the same request then makes the next input (both sides)
+            nxt = (None, None, next_seed, perturb_next)
+            l_fetch, got = lside.timed(probes.fetch, lside.key, "out", *nxt)
+            if case.reference is not None:
+                expected = bside.probe(probes.fetch, bside.key, "reference")
+                b_fetch = bside.timed(probes.fetch, bside.key, "out", *nxt)[0]  # the same job
+            else:
+                b_fetch, expected = bside.timed(probes.fetch, bside.key, "out", *nxt)
             how = ("one input element was changed in place since the previous call" if perturbed else
                    "every timed call gets a fresh random input")
             _verify(got, expected, l_reply, picks, label, tol, mode, case.dtype, how)
             out_numel[label] = expected.numel()
-        next_seed = int(torch.randint(0, 2**62, (), generator=gen))
-        if not cuda:  # the next input, untimed, into the other buffer; same job on both sides
-            l_next = lside.timed(probes.next_input, lside.key, next_seed, perturb_next)[0]
-            b_next = bside.timed(probes.next_input, bside.key, next_seed, perturb_next)[0]
-        else:
-            l_next = b_next = 0.0
         if perturb_next:
             perturbing[label] = True
         if cuda:
@@ -314,7 +311,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             r["be"].append(b_time)
             event = l_reply.get("event_s")
             r["le"].append(float(event) if type(event) is float else 0.0)
-            untimed[label].append((l_fetch + l_next, b_fetch + b_next, l_wall))
+            untimed[label].append((l_fetch, b_fetch, l_wall))
             if memory:
                 lp, bp = l_reply.get("peak_bytes"), b_reply.get("peak_bytes")
                 if type(lp) is int and type(bp) is int:
