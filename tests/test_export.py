@@ -150,20 +150,30 @@ def _ordinary_user_can_run_the_grader() -> str:
     return ""
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "no-sandbox"])
 @pytest.mark.parametrize("mode", ["read-only-dir", "replace-dir"])
 @pytest.mark.parametrize("user", ["root", "ordinary"])
-def test_a_forged_report_is_never_uploaded(tmp_path, mode, user):
+def test_a_forged_report_is_never_uploaded(tmp_path, mode, user, sandboxed):
     """Route 12: whatever the submission does to the report path, the upload is the grader's own
-    report (checked by its per-run nonce) or a visible error, never the forged 9/9."""
+    report (checked by its per-run nonce) or a visible error, never the forged 9/9. With the OS
+    sandbox the submission cannot touch the path at all; without it (a kernel that lacks one) the
+    wrapper's nonce check is what stands."""
+    from grader.runner import sandbox
+
+    if sandboxed and not sandbox.availability()[0]:
+        pytest.skip(f"needs the OS sandbox: {sandbox.describe()}")
     if user == "ordinary":
         why = _ordinary_user_can_run_the_grader()
         if why:
             pytest.skip(why)
-    results, proc = _fake_autograder(tmp_path, FORGE_AND_LOCK % mode, run_as=65534 if user == "ordinary" else None)
+    extra = {} if sandboxed else {"CONVKATA_SANDBOX": "off"}
+    results, proc = _fake_autograder(tmp_path, FORGE_AND_LOCK % mode,
+                                     run_as=65534 if user == "ordinary" else None, **extra)
     assert not any(t.get("name") == "forged" for t in results["tests"]), proc.stdout + proc.stderr
     assert results["score"] == 0, results
     assert "report_nonce" not in results.get("extra_data", {})  # the wrapper checked and dropped it
-    expect_grader_report = mode == "read-only-dir" and user == "root"  # root can still replace it
+    # root can still replace a read-only directory's file; the sandbox keeps every write away
+    expect_grader_report = sandboxed or (mode == "read-only-dir" and user == "root")
     if expect_grader_report:
         assert results["tests"][0]["name"].startswith("p01"), results
     else:  # the grader could not write its report: it said so, exited 4, and nothing forged went up
