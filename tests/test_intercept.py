@@ -298,3 +298,30 @@ def test_p10_refuses_the_conv_graph_but_allows_torch_nn_grad():
     assert out["threshold_backward"]
     assert "aten::threshold_backward" in out["recorded"]
     assert any("autograd graph" in name for name in out["recorded"])
+
+
+def _python_decompositions():
+    from torch._decomp import decomposition_table, decompositions
+
+    intercept.install(bans.NAIVE)
+    x = torch.randn(1, 1, 5, 5)
+    aten = torch.ops.aten
+    out = {
+        "table im2col": refused(lambda: decomposition_table[aten.im2col.default](x, [2, 2], [1, 1], [0, 0], [1, 1])),
+        "module im2col": refused(lambda: decompositions.im2col(x, [2, 2], [1, 1], [0, 0], [1, 1])),
+        "table max_pool2d_with_indices": refused(
+            lambda: decomposition_table[aten.max_pool2d_with_indices.default](x, [2, 2])),
+    }
+    out["recorded"] = intercept.drain()
+    out["other decompositions still work"] = decomposition_table[aten.addmm.default](
+        torch.zeros(2, 2), torch.ones(2, 3), torch.ones(3, 2)).sum().item()
+    return out
+
+
+def test_pytorchs_python_decompositions_of_refused_ops_are_refused():
+    """torch._decomp computes im2col or max pooling from ops that are not refused."""
+    out = in_child(_python_decompositions)
+    for route in ("table im2col", "module im2col", "table max_pool2d_with_indices"):
+        assert out[route], route
+    assert any("torch._decomp" in name for name in out["recorded"])
+    assert out["other decompositions still work"] == 12.0

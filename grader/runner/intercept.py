@@ -93,9 +93,12 @@ def _keys_of(full: str) -> tuple[str, ...]:
 def preload(patterns) -> None:
     """In the fork server, before any worker forks: list the ops and look up the kernels of those
     that ``patterns`` (the ban families) match, so that workers only register."""
+    bases = set()
     for pattern in patterns:
         for full in _matching(pattern):
             _keys_of(full)
+            bases.add(full.partition(".")[0])
+    _find_decompositions(bases)
 
 
 def plan(banned, device: str = "cpu") -> list[tuple[str, str, str]]:
@@ -208,9 +211,63 @@ def install(banned, device: str = "cpu") -> int:
     for handle in libraries.values():
         _leak(handle)
     libraries.clear()
+    _refuse_decompositions({full.partition(".")[0]: reason for full, _, reason in kernels})
     if foreign:
         _Foreign(foreign).install()
     return len(kernels) + len(autograd)
+
+
+_decomp_sites: dict[str, list[tuple[int, dict, object]]] = {}  # base -> [(function group, container, key)]
+_decomp_scanned: set[str] = set()
+
+
+def _find_decompositions(bases: set[str]) -> None:
+    """Where PyTorch's Python decompositions of ``bases`` are held: the decomposition tables and
+    the torch._decomp/_refs/_prims module attributes (the same function, or what it wraps)."""
+    _decomp_scanned.update(bases)
+    decomp = sys.modules.get("torch._decomp")
+    if decomp is None:
+        return
+    groups: dict[int, tuple[int, str]] = {}  # id(function) -> (group, base)
+    for table in getattr(decomp, "global_decomposition_table", {}).values():
+        for op, fn in table.items():
+            name = getattr(op, "name", None)
+            base = name().partition(".")[0] if callable(name) else ""
+            if base not in bases:
+                continue
+            group = groups.get(id(fn), (len(groups), base))[0]
+            while fn is not None and id(fn) not in groups:
+                groups[id(fn)] = (group, base)
+                fn = getattr(fn, "__wrapped__", None)
+            _decomp_sites.setdefault(base, []).append((group, table, op))
+    if not groups:
+        return
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not name.startswith(("torch._decomp", "torch._refs", "torch._prims")) or not isinstance(namespace, dict):
+            continue
+        for key, value in namespace.items():
+            if callable(value) and id(value) in groups:
+                group, base = groups[id(value)]
+                _decomp_sites.setdefault(base, []).append((group, namespace, key))
+
+
+def _refuse_decompositions(reasons: dict[str, str]) -> None:
+    """PyTorch's own Python decompositions of the refused ops (torch._decomp: im2col, col2im,
+    max_pool2d_with_indices, unfold_copy...) compute them with ops that are not refused: replace
+    them wherever they are held (found once in the fork server for the family patterns)."""
+    missing = set(reasons) - _decomp_scanned
+    if missing:
+        _find_decompositions(missing)
+    wrappers: dict[int, object] = {}
+    for base, reason in reasons.items():
+        for group, container, key in _decomp_sites.get(base, ()):
+            wrapper = wrappers.get(group)
+            if wrapper is None:
+                name = f"{base} (torch._decomp's Python decomposition)"
+                _entries.append((name, reason))
+                wrapper = wrappers[group] = _refuse(len(_entries) - 1, name, reason)
+            container[key] = wrapper
 
 
 def drain() -> dict[str, str]:
