@@ -24,14 +24,18 @@ Two more kinds of refusal use the same flags:
   kernel sits on the Autograd keys and refuses when grad mode is on and an input requires grad;
   otherwise it redispatches below autograd (the op computes as usual, and no graph is needed).
 * ``BannedOps.foreign``: other libraries' convolution and filter routines (numpy's correlate,
-  scipy.signal and scipy.ndimage kernels), named ``"module:attribute"``. Their C functions are
-  replaced, in every loaded module that holds them, by a refusing wrapper; a module imported
-  later (scipy) is patched by an import hook right after it runs. This is Python-level
-  replacement, not a dispatcher table: see "what remains" in docs/architecture.md.
+  scipy.signal and scipy.ndimage kernels), named ``"module:attribute"`` (every module that
+  re-exports one is named too). Each is replaced by a refusing wrapper; a module imported later
+  (scipy) is patched by an import hook right after it runs. This is Python-level replacement,
+  not a dispatcher table: see "what remains" in docs/architecture.md.
+* PyTorch's own Python decompositions of refused ops (``torch._decomp``: im2col, col2im,
+  max_pool2d_with_indices, unfold_copy...), which compute them from ops that are not refused,
+  are replaced the same way in the decomposition tables and the modules that hold them.
 
-Cost: matching op names and looking up their kernels is done once in the fork server
-(``preload``) for the family patterns; a worker only registers (about 250 kernels for the
-naive problems: see ``tests/test_intercept.py`` and the report for the measured figure).
+Cost: matching op names, looking up their kernels and finding the decompositions is done once in
+the fork server (``preload``, about 36 ms of CPU) for the family patterns; a worker only
+registers: 150-560 kernels, 8-22 ms of CPU per worker on the 2-core development machine (p07
+least, p12 most: every ``*_backward`` kernel).
 """
 
 from __future__ import annotations
@@ -183,7 +187,6 @@ def install(banned, device: str = "cpu") -> int:
             for key in ("AutogradCPU",) + (("AutogradCUDA",) if str(device).startswith("cuda") else ()):
                 autograd.append((full, key, reason))
     foreign = list(getattr(banned, "foreign", {}).items())
-    _flags = mmap.mmap(-1, max(1, len(kernels) + len(autograd) + len(foreign)))  # MAP_SHARED
     libraries: dict[str, object] = {}
 
     def library(ns):
@@ -212,8 +215,12 @@ def install(banned, device: str = "cpu") -> int:
         _leak(handle)
     libraries.clear()
     _refuse_decompositions({full.partition(".")[0]: reason for full, _, reason in kernels})
-    if foreign:
-        _Foreign(foreign).install()
+    finder = _Foreign(foreign) if foreign else None
+    # One flag per entry, in memory shared with children forked later (MAP_SHARED); the
+    # refusing kernels only read it when called, after this.
+    _flags = mmap.mmap(-1, max(1, len(_entries)))
+    if finder is not None:
+        finder.install()
     return len(kernels) + len(autograd)
 
 
