@@ -287,6 +287,8 @@ def _p10_routes():
     xr = x.detach().clone().requires_grad_()
     out["graph through conv"] = refused(lambda: F.conv2d(xr, w))
     out["threshold_backward"] = refused(lambda: torch.ops.aten.threshold_backward(g, g, 0.0))
+    z = F.conv2d(x.detach(), w)  # allowed: no graph; then the mask alone from autograd
+    out["graph through clamp_min"] = refused(lambda: z.requires_grad_().clamp_min(0))
     out["recorded"] = intercept.drain()
     return out
 
@@ -296,6 +298,7 @@ def test_p10_refuses_the_conv_graph_but_allows_torch_nn_grad():
     assert out["drained"] == {}, out["drained"]
     assert "autograd graph" in out["graph through conv"] and "aten::convolution" in out["graph through conv"]
     assert out["threshold_backward"]
+    assert "aten::clamp_min" in out["graph through clamp_min"]
     assert "aten::threshold_backward" in out["recorded"]
     assert any("autograd graph" in name for name in out["recorded"])
 
