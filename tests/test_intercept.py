@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import select
+import signal
+import time
 import traceback
-from pathlib import Path
 
 import pytest
 import torch
@@ -27,6 +29,10 @@ def in_child(fn, *args):
     pid = os.fork()
     if pid == 0:
         os.close(read)
+        # An OpenMP pool the parent used does not survive fork (the first parallel region would
+        # wait for it forever); one thread runs every op inline, as the fork server's workers,
+        # forked from a process that never ran an op, need not.
+        torch.set_num_threads(1)
         try:
             payload = pickle.dumps(("ok", fn(*args)))
         except BaseException:
@@ -35,8 +41,18 @@ def in_child(fn, *args):
             out.write(payload)
         os._exit(0)
     os.close(write)
-    with os.fdopen(read, "rb") as src:
-        data = src.read()
+    chunks, deadline = [], time.monotonic() + 300
+    with os.fdopen(read, "rb", buffering=0) as src:
+        while True:
+            if not select.select([src], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise AssertionError("the child did not finish within 300 s")
+            chunk = src.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    data = b"".join(chunks)
     os.waitpid(pid, 0)
     status, value = pickle.loads(data)
     if status != "ok":
