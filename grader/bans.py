@@ -121,6 +121,12 @@ GRAPH_OPS = ("aten::as_strided", "aten::index", "aten::gather", "aten::index_sel
              "aten::addbmm", "aten::dot", "aten::mv", "aten::addmv", "aten::addcmul")
 
 
+# The ReLU's forms, for p10: autograd's mask through them is the rest of the backward p10 asks
+# for (F.relu, clamp_min(0), clamp(min=0), threshold, maximum with zeros, where).
+RELU_GRAPH_OPS = ("aten::relu", "aten::clamp_min", "aten::clamp", "aten::threshold", "aten::maximum",
+                  "aten::where", "aten::hardtanh")
+
+
 def autograd_family(reason: str, *, allow_conv_backward: bool = False, graph_ops=GRAPH_OPS) -> Family:
     """The autograd family for a problem whose contract asks for a hand-written backward:
     the engine's entry points (by name), every ``*_backward`` kernel (refused; except conv's when

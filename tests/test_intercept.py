@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import select
+import signal
+import time
 import traceback
-from pathlib import Path
 
 import pytest
 import torch
@@ -27,6 +29,10 @@ def in_child(fn, *args):
     pid = os.fork()
     if pid == 0:
         os.close(read)
+        # An OpenMP pool the parent used does not survive fork (the first parallel region would
+        # wait for it forever); one thread runs every op inline, as the fork server's workers,
+        # forked from a process that never ran an op, need not.
+        torch.set_num_threads(1)
         try:
             payload = pickle.dumps(("ok", fn(*args)))
         except BaseException:
@@ -35,8 +41,18 @@ def in_child(fn, *args):
             out.write(payload)
         os._exit(0)
     os.close(write)
-    with os.fdopen(read, "rb") as src:
-        data = src.read()
+    chunks, deadline = [], time.monotonic() + 300
+    with os.fdopen(read, "rb", buffering=0) as src:
+        while True:
+            if not select.select([src], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise AssertionError("the child did not finish within 300 s")
+            chunk = src.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    data = b"".join(chunks)
     os.waitpid(pid, 0)
     status, value = pickle.loads(data)
     if status != "ok":
@@ -287,6 +303,8 @@ def _p10_routes():
     xr = x.detach().clone().requires_grad_()
     out["graph through conv"] = refused(lambda: F.conv2d(xr, w))
     out["threshold_backward"] = refused(lambda: torch.ops.aten.threshold_backward(g, g, 0.0))
+    z = F.conv2d(x.detach(), w)  # allowed: no graph; then the mask alone from autograd
+    out["graph through clamp_min"] = refused(lambda: z.requires_grad_().clamp_min(0))
     out["recorded"] = intercept.drain()
     return out
 
@@ -296,5 +314,33 @@ def test_p10_refuses_the_conv_graph_but_allows_torch_nn_grad():
     assert out["drained"] == {}, out["drained"]
     assert "autograd graph" in out["graph through conv"] and "aten::convolution" in out["graph through conv"]
     assert out["threshold_backward"]
+    assert "aten::clamp_min" in out["graph through clamp_min"]
     assert "aten::threshold_backward" in out["recorded"]
     assert any("autograd graph" in name for name in out["recorded"])
+
+
+def _python_decompositions():
+    from torch._decomp import decomposition_table, decompositions
+
+    intercept.install(bans.NAIVE)
+    x = torch.randn(1, 1, 5, 5)
+    aten = torch.ops.aten
+    out = {
+        "table im2col": refused(lambda: decomposition_table[aten.im2col.default](x, [2, 2], [1, 1], [0, 0], [1, 1])),
+        "module im2col": refused(lambda: decompositions.im2col(x, [2, 2], [1, 1], [0, 0], [1, 1])),
+        "table max_pool2d_with_indices": refused(
+            lambda: decomposition_table[aten.max_pool2d_with_indices.default](x, [2, 2])),
+    }
+    out["recorded"] = intercept.drain()
+    out["other decompositions still work"] = decomposition_table[aten.addmm.default](
+        torch.zeros(2, 2), torch.ones(2, 3), torch.ones(3, 2)).sum().item()
+    return out
+
+
+def test_pytorchs_python_decompositions_of_refused_ops_are_refused():
+    """torch._decomp computes im2col or max pooling from ops that are not refused."""
+    out = in_child(_python_decompositions)
+    for route in ("table im2col", "module im2col", "table max_pool2d_with_indices"):
+        assert out[route], route
+    assert any("torch._decomp" in name for name in out["recorded"])
+    assert out["other decompositions still work"] == 12.0

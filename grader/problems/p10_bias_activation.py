@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.bans import CONV_ATEN, autograd_family, forbid
+from grader.bans import CONV_ATEN, RELU_GRAPH_OPS, autograd_family, forbid
 from grader.checks.cases import choice, describe_conv, randint, random_tensor, shown_value
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
@@ -21,9 +21,10 @@ from grader.spec import Check, ProblemSpec
 _BY_HAND = "p10 asks for a hand-written backward; autograd may not compute it for you"
 # Autograd whole, but torch.nn.grad (conv's backward kernels) stays allowed: the engine's entry
 # points, every other *_backward kernel (threshold_backward is ReLU's node), and no autograd graph
-# through a convolution, so conv's grad_fn node cannot be built and called by hand.
+# through a convolution or a ReLU, so their grad_fn nodes cannot be built and called by hand.
 BANNED = forbid(autograd_family(_BY_HAND, allow_conv_backward=True,
-                                graph_ops=[name for name in CONV_ATEN if "backward" not in name]))
+                                graph_ops=[name for name in CONV_ATEN if "backward" not in name]
+                                + list(RELU_GRAPH_OPS)))
 _CONV_ATTRIBUTES = probes.CONV_ATTRIBUTES
 
 

@@ -24,14 +24,18 @@ Two more kinds of refusal use the same flags:
   kernel sits on the Autograd keys and refuses when grad mode is on and an input requires grad;
   otherwise it redispatches below autograd (the op computes as usual, and no graph is needed).
 * ``BannedOps.foreign``: other libraries' convolution and filter routines (numpy's correlate,
-  scipy.signal and scipy.ndimage kernels), named ``"module:attribute"``. Their C functions are
-  replaced, in every loaded module that holds them, by a refusing wrapper; a module imported
-  later (scipy) is patched by an import hook right after it runs. This is Python-level
-  replacement, not a dispatcher table: see "what remains" in docs/architecture.md.
+  scipy.signal and scipy.ndimage kernels), named ``"module:attribute"`` (every module that
+  re-exports one is named too). Each is replaced by a refusing wrapper; a module imported later
+  (scipy) is patched by an import hook right after it runs. This is Python-level replacement,
+  not a dispatcher table: see "what remains" in docs/architecture.md.
+* PyTorch's own Python decompositions of refused ops (``torch._decomp``: im2col, col2im,
+  max_pool2d_with_indices, unfold_copy...), which compute them from ops that are not refused,
+  are replaced the same way in the decomposition tables and the modules that hold them.
 
-Cost: matching op names and looking up their kernels is done once in the fork server
-(``preload``) for the family patterns; a worker only registers (about 250 kernels for the
-naive problems: see ``tests/test_intercept.py`` and the report for the measured figure).
+Cost: matching op names, looking up their kernels and finding the decompositions is done once in
+the fork server (``preload``, about 36 ms of CPU) for the family patterns; a worker only
+registers: 150-560 kernels, 8-22 ms of CPU per worker on the 2-core development machine (p07
+least, p12 most: every ``*_backward`` kernel).
 """
 
 from __future__ import annotations
@@ -93,9 +97,12 @@ def _keys_of(full: str) -> tuple[str, ...]:
 def preload(patterns) -> None:
     """In the fork server, before any worker forks: list the ops and look up the kernels of those
     that ``patterns`` (the ban families) match, so that workers only register."""
+    bases = set()
     for pattern in patterns:
         for full in _matching(pattern):
             _keys_of(full)
+            bases.add(full.partition(".")[0])
+    _find_decompositions(bases)
 
 
 def plan(banned, device: str = "cpu") -> list[tuple[str, str, str]]:
@@ -180,7 +187,6 @@ def install(banned, device: str = "cpu") -> int:
             for key in ("AutogradCPU",) + (("AutogradCUDA",) if str(device).startswith("cuda") else ()):
                 autograd.append((full, key, reason))
     foreign = list(getattr(banned, "foreign", {}).items())
-    _flags = mmap.mmap(-1, max(1, len(kernels) + len(autograd) + len(foreign)))  # MAP_SHARED
     libraries: dict[str, object] = {}
 
     def library(ns):
@@ -208,9 +214,67 @@ def install(banned, device: str = "cpu") -> int:
     for handle in libraries.values():
         _leak(handle)
     libraries.clear()
-    if foreign:
-        _Foreign(foreign).install()
+    _refuse_decompositions({full.partition(".")[0]: reason for full, _, reason in kernels})
+    finder = _Foreign(foreign) if foreign else None
+    # One flag per entry, in memory shared with children forked later (MAP_SHARED); the
+    # refusing kernels only read it when called, after this.
+    _flags = mmap.mmap(-1, max(1, len(_entries)))
+    if finder is not None:
+        finder.install()
     return len(kernels) + len(autograd)
+
+
+_decomp_sites: dict[str, list[tuple[int, dict, object]]] = {}  # base -> [(function group, container, key)]
+_decomp_scanned: set[str] = set()
+
+
+def _find_decompositions(bases: set[str]) -> None:
+    """Where PyTorch's Python decompositions of ``bases`` are held: the decomposition tables and
+    the torch._decomp/_refs/_prims module attributes (the same function, or what it wraps)."""
+    _decomp_scanned.update(bases)
+    decomp = sys.modules.get("torch._decomp")
+    if decomp is None:
+        return
+    groups: dict[int, tuple[int, str]] = {}  # id(function) -> (group, base)
+    for table in getattr(decomp, "global_decomposition_table", {}).values():
+        for op, fn in table.items():
+            name = getattr(op, "name", None)
+            base = name().partition(".")[0] if callable(name) else ""
+            if base not in bases:
+                continue
+            group = groups.get(id(fn), (len(groups), base))[0]
+            while fn is not None and id(fn) not in groups:
+                groups[id(fn)] = (group, base)
+                fn = getattr(fn, "__wrapped__", None)
+            _decomp_sites.setdefault(base, []).append((group, table, op))
+    if not groups:
+        return
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not name.startswith(("torch._decomp", "torch._refs", "torch._prims")) or not isinstance(namespace, dict):
+            continue
+        for key, value in namespace.items():
+            if callable(value) and id(value) in groups:
+                group, base = groups[id(value)]
+                _decomp_sites.setdefault(base, []).append((group, namespace, key))
+
+
+def _refuse_decompositions(reasons: dict[str, str]) -> None:
+    """PyTorch's own Python decompositions of the refused ops (torch._decomp: im2col, col2im,
+    max_pool2d_with_indices, unfold_copy...) compute them with ops that are not refused: replace
+    them wherever they are held (found once in the fork server for the family patterns)."""
+    missing = set(reasons) - _decomp_scanned
+    if missing:
+        _find_decompositions(missing)
+    wrappers: dict[int, object] = {}
+    for base, reason in reasons.items():
+        for group, container, key in _decomp_sites.get(base, ()):
+            wrapper = wrappers.get(group)
+            if wrapper is None:
+                name = f"{base} (torch._decomp's Python decomposition)"
+                _entries.append((name, reason))
+                wrapper = wrappers[group] = _refuse(len(_entries) - 1, name, reason)
+            container[key] = wrapper
 
 
 def drain() -> dict[str, str]:
