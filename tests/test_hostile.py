@@ -194,8 +194,9 @@ def test_the_baseline_worker_is_not_intercepted(server):
     """The trusted baseline worker (no learner module) computes F.conv2d although its config
     carries p07's bans, as speed checks need; only a learner's worker installs the refusals."""
     from grader import registry
-    from grader.checks import speed
     from grader.context import Context
+    from grader.probes import timing
+    from grader.runner.guard import NO_BANS
 
     spec = registry.find("p07")
     ctx = Context(spec, server, {"learner_path": "/nonexistent.py", "workspace": "/nonexistent",
@@ -205,9 +206,10 @@ def test_the_baseline_worker_is_not_intercepted(server):
     try:
         worker = ctx.baseline_worker()
         target = {"kind": "torch", "name": "conv2d", "args": ("x", "weight")}
-        ctx.probe("grader.checks.speed:speed_prepare", "k", target, {"x": [1, 2, 6, 6], "weight": [3, 2, 3, 3]}, 1, "cpu",
-                  worker=worker, banned=speed.NO_BANS)
-        went = ctx.probe("grader.checks.speed:speed_go", "k", 0, 0.5, [0.0, 0.5], worker=worker, banned=speed.NO_BANS)
+        ctx.probe(timing.prepare, "k", target, {"x": [1, 2, 6, 6], "weight": [3, 2, 3, 3]}, 1, "cpu",
+                  learner=False, worker=worker, banned=NO_BANS)
+        went = ctx.probe(timing.go, "k", [0.0, 0.5], guard_bans=spec.banned.as_plain(), worker=worker,
+                         banned=NO_BANS)
         assert type(went["sample"]) is torch.Tensor and went["sample"].shape == (2,)
     finally:
         ctx.finish()

@@ -224,9 +224,12 @@ def test_exit_codes_through_a_subprocess(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["problems"][0]["status"] == "passed"
 
 
-def test_a_report_that_cannot_be_written_exits_4_and_says_so(tmp_path):
+def test_a_report_that_cannot_be_written_exits_4_and_says_so(tmp_path, monkeypatch):
     """The report path is taken (a folder where the file should be: not even root can rename a
-    file over it): the verdict is not where its reader looks, so the run is the grader's failure."""
+    file over it): the verdict is not where its reader looks, so the run is the grader's failure.
+    The OS sandbox keeps learner code from taking the path (test_sandbox.py); this is the writer's
+    own defence, for a machine without one."""
+    monkeypatch.setenv("CONVKATA_SANDBOX", "off")
     taken = tmp_path / "out.json"
     # the learner's code takes the path while it runs (before, the option would be refused)
     ws = _workspace(tmp_path, f"import os\nos.makedirs({str(taken)!r}, exist_ok=True)\n"
