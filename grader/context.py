@@ -104,12 +104,15 @@ class Context:
         return records
 
     def probe(self, probe, *args, arg_names=None, timeout_s=None, banned=None, what=None,
-              worker: Worker | None = None, **kwargs):
+              worker: Worker | None = None, watch=None, **kwargs):
         """Run the worker-side function ``probe`` (a function of ``grader.probes``, or the built-in
         "call"/"call_many") in the learner's worker, and return its plain value.
 
         ``timeout_s`` turns a slow call into a failed check (e.g. a training budget) instead of a
-        problem timeout; the worker is then replaced for the checks that follow.
+        problem timeout; the worker is then replaced for the checks that follow. ``watch()`` runs
+        in this process every ~0.25 s while the worker works; an exception from it (a ``Fail``
+        when a CPU-time budget is spent, see ``grader.runner.cputime``) kills the worker and
+        propagates, and the worker is replaced likewise.
         """
         if callable(probe):
             probe = probes.wire_name(probe)
@@ -123,7 +126,7 @@ class Context:
             deadline = min(deadline, time.monotonic() + timeout_s)
         what = what or probe.rpartition(":")[2]
         try:
-            reply = worker.request(request, deadline)
+            reply = worker.request(request, deadline, watch)
         except WorkerTimeout:
             if timeout_s is not None and time.monotonic() < self.deadline:
                 raise Fail(f"{what} did not finish within its limit of {timeout_s:.0f} s",

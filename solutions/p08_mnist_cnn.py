@@ -80,9 +80,12 @@ def _augment(x, gen):
 
 
 def train_model(model, images, labels, device, time_budget_s):
-    start = time.monotonic()
-    # Key step: a time-based one-cycle schedule, so training ends early whatever the machine.
-    target = min(0.5 * time_budget_s, 30.0)
+    # Key step: a one-cycle schedule over the CPU time we are given (time.process_time counts
+    # every thread of this process, as the grader does), so the run ends at a low learning rate
+    # exactly when the budget is spent, however busy the machine is. A small margin covers the
+    # last batch and handing the model back.
+    start = time.process_time()
+    target = 0.96 * time_budget_s
     model = model.to(device)
     x, y = _prepare(images, device), labels.to(device)
     gen = torch.Generator().manual_seed(0)
@@ -92,7 +95,7 @@ def train_model(model, images, labels, device, time_budget_s):
     while True:
         order = torch.randperm(len(x), generator=gen).to(device)
         for i in range(0, len(x), batch):
-            progress = (time.monotonic() - start) / target
+            progress = (time.process_time() - start) / target
             if progress >= 1.0:
                 return model.eval()
             warm = min(1.0, progress / 0.15)

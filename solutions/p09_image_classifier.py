@@ -35,7 +35,7 @@ so no template fits. Convolutions share one small filter across all positions, s
 and texture detectors fire wherever the shape is; stacking conv -> batch norm -> ReLU -> pooling
 grows the receptive field until a unit sees a whole shape, and global average pooling makes the
 final features independent of position before a linear head. I normalise the input per channel,
-train with AdamW and a one-cycle learning rate scheduled by the clock (60% of the budget), and
+train with AdamW and a one-cycle learning rate scheduled by the CPU clock over the budget, and
 augment with flips and 90° rotations, which cannot change the class of these shapes (they
 would be wrong for digits, where a flipped 6 is a 9). Prediction is model.eval() under
 torch.no_grad(), argmax of the logits, as int64.
@@ -69,8 +69,10 @@ def _augment(x, gen):
 
 
 def fit(model, images, labels, device, time_budget_s):
-    start = time.monotonic()
-    target = min(0.6 * time_budget_s, 30.0)  # key step: schedule by the clock, finish early
+    # Key step: schedule by the CPU time we are given (time.process_time counts every thread of
+    # this process, as the grader does), ending at a low learning rate when it is spent.
+    start = time.process_time()
+    target = 0.96 * time_budget_s
     model = model.to(device).train()
     x, y = images.to(device), labels.to(device)
     gen = torch.Generator().manual_seed(0)
@@ -79,7 +81,7 @@ def fit(model, images, labels, device, time_budget_s):
     while True:
         order = torch.randperm(len(x), generator=gen).to(device)
         for i in range(0, len(x), batch):
-            progress = (time.monotonic() - start) / target
+            progress = (time.process_time() - start) / target
             if progress >= 1.0:
                 return model.eval()
             lr = peak * progress / 0.15 if progress < 0.15 else \
