@@ -98,16 +98,19 @@ def summary(paths: list[str]) -> None:
     for r in records:
         for name, check in r["checks"].items():
             if check["measured"] is not None:
-                groups.setdefault((r["problem"], name, Path(r["file"]).name, r["condition"]), []).append(
+                budget = r["details"].get("budget_s")
+                groups.setdefault((r["problem"], name, Path(r["file"]).name, r["condition"], budget), []).append(
                     (check["measured"], check["status"], r["load"], r["details"]))
-    print("| problem | check | file | condition | n | min | p5 | median | max | failed | threshold | load (mean) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for (problem, name, file, condition), rows in sorted(groups.items()):
+    print("| problem | check | file | condition | CPU budget s | n | min | p5 | median | max | failed | threshold | "
+          "load (mean) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (problem, name, file, condition, budget), rows in sorted(groups.items(), key=lambda kv: str(kv[0])):
         values = [v for v, *_ in rows]
         failed = sum(1 for _, status, *_ in rows if status != "passed")
         threshold = next((r["checks"][name]["threshold"] for r in records
-                          if r["problem"] == problem and name in r["checks"]), None)
-        print(f"| {problem} | {name} | {file} | {condition} | {len(values)} | {min(values):.3g} | "
+                          if r["problem"] == problem and name in r["checks"]
+                          and r["details"].get("budget_s") == budget), None)
+        print(f"| {problem} | {name} | {file} | {condition} | {budget} | {len(values)} | {min(values):.3g} | "
               f"{_percentile(values, 5):.3g} | {statistics.median(values):.3g} | {max(values):.3g} | {failed} | "
               f"{threshold} | {statistics.mean(r[2] for r in rows):.1f} |")
 

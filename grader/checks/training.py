@@ -38,8 +38,8 @@ from grader.context import derive_seed, expect_tensor
 from grader.probes import training as probes
 from grader.runner.cputime import CpuMeter
 
-WALL_FACTOR = 8.0  # wall-clock outer stop: this many times the CPU seconds allowed (3-6x measured on
-# the shared 2-core machine at load averages 3.5-16, docs/benchmarks.md)
+WALL_FACTOR = 10.0  # wall-clock outer stop: this many times the CPU seconds allowed (wall/CPU of
+# correct training runs reached 3.7-7.9x on the shared 2-core machine at load averages 13-23)
 WALL_SLACK_S = 10.0  # plus this (moving the data in and out), before the time scale
 
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from grader.checks.training import WALL_FACTOR
 from grader.checks.verdict import Fail, passed
 from grader.probes import p06_mixed_precision as probes
 from grader.probes.p06_mixed_precision import DTYPES, INIT_SCALE, LR, MAX_NORM, MOMENTUM, small_net
@@ -416,7 +417,7 @@ def check_train(ctx):
                        f"stopped it", measured=round(used, 2), threshold=limit, unit="s")
 
     got = ctx.probe(probes.train, state, images, labels, TRAIN_EPOCHS, TRAIN_BATCH, what="train()",
-                    timeout_s=8 * limit + 10 * ctx.time_scale, watch=watch)
+                    timeout_s=WALL_FACTOR * limit + 10 * ctx.time_scale, watch=watch)
     losses = got.get("losses") if type(got) is dict else None
     if type(losses) is not list or len(losses) != TRAIN_EPOCHS or any(type(v) is not float for v in losses):
         shown = (f"a list of {len(losses)} values of types {sorted({plain.foreign_description(v) for v in losses})}"

@@ -57,7 +57,7 @@ SPEC = ProblemSpec(
         "F.grid_sample) and a learning rate that decays to near zero by the end of your time "
         "(one-cycle or cosine over time_budget_s of process_time) take you from ~96% to ~98%.",
     ),
-    # The wall-clock outer stop of the whole problem: import, then 8x the CPU budget
+    # The wall-clock outer stop of the whole problem: import, then 10x the CPU budget
     # (training.WALL_FACTOR) for full MNIST's budget, and the data moving both ways.
     time_limit_s=training.WALL_FACTOR * BUDGET_FULL_S + 60.0,
 )

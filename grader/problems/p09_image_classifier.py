@@ -52,7 +52,7 @@ SPEC = ProblemSpec(
         "Flips and 90-degree rotations do not change these classes: augmenting with them is free "
         "data. Decay the learning rate to near zero by the end of the time you allow yourself.",
     ),
-    # The wall-clock outer stop of the whole problem: import, then 8x the CPU budget
+    # The wall-clock outer stop of the whole problem: import, then 10x the CPU budget
     # (training.WALL_FACTOR), data generation and transfer.
     time_limit_s=training.WALL_FACTOR * BUDGET_S + 60.0,
 )

@@ -3,7 +3,7 @@
 # message: of wall-clock time
 # options: time_scale=0.1
 """Waits instead of computing: sleeps twenty times its budget, which costs no CPU time, so only
-the wall-clock outer stop (8x the CPU budget) can end it. Graded with a time scale of 0.1."""
+the wall-clock outer stop (10x the CPU budget) can end it. Graded with a time scale of 0.1."""
 import time
 
 import torch

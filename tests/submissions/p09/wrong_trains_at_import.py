@@ -5,7 +5,7 @@
 """Red-team route 10: trains at import on images it generates itself (with the grader's own shape
 generator when it can import it), and fit() ignores the data it is given. The import counts
 against the one CPU budget, so nothing is left for fit. Graded with a time scale of 0.3 (a 6 s
-budget); the import computes for 7 s of CPU time."""
+budget, 5.55 s of it for training); the import computes for 6.3 s of CPU time."""
 import time
 
 import torch
@@ -23,13 +23,13 @@ _MODEL = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2
                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
                        nn.Flatten(), nn.Linear(32, 10))
 _optimizer = torch.optim.Adam(_MODEL.parameters(), lr=2e-3)
-_start = time.process_time()
-while time.process_time() - _start < 7.0:
-    for _i in range(0, len(_Y), 64):
-        _loss = F.cross_entropy(_MODEL(_X[_i:_i + 64]), _Y[_i:_i + 64])
-        _optimizer.zero_grad()
-        _loss.backward()
-        _optimizer.step()
+_start, _i = time.process_time(), 0
+while time.process_time() - _start < 6.3:  # past the 5.55 s left for training, not far past it
+    _loss = F.cross_entropy(_MODEL(_X[_i:_i + 64]), _Y[_i:_i + 64])
+    _optimizer.zero_grad()
+    _loss.backward()
+    _optimizer.step()
+    _i = (_i + 64) % len(_Y)
 
 
 def build_model(in_channels, num_classes, image_size):
