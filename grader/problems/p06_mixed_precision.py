@@ -366,12 +366,12 @@ def check_returns_float(ctx):
 
 
 # Training: 4 classes, each a fixed random 3x8x8 image plus noise; 8 batches of 32 per epoch, 12
-# epochs (96 steps), enough for the usual defaults (SGD lr 0.01 momentum 0.9, Adam/AdamW lr 1e-3)
-# to reach at most 0.35x the initial loss on 20 seeds (docs/benchmarks.md); without learning it
+# epochs (96 steps), with which the usual defaults (SGD lr 0.01 momentum 0.9, Adam/AdamW lr 1e-3)
+# reach at most 0.41x the initial loss on 20 seeds (docs/benchmarks.md); without learning it
 # stays at 1x, and a diverging learning rate rises or goes non-finite.
 TRAIN_EPOCHS, TRAIN_N, TRAIN_BATCH = 12, 256, 32
 TRAIN_CPU_S = 20.0  # CPU seconds for train() (all threads, the parent's reading); it needs ~0.5 s
-TRAIN_DROP = 0.5  # the trained model's fp32 loss must be at most this fraction of the initial one
+TRAIN_DROP = 0.6  # the trained model's fp32 loss must be at most this fraction of the initial one
 EPOCH_MEAN_ATOL, EPOCH_MEAN_RTOL = 1e-5, 1e-4  # float rounding of a sum of 8 losses; a total off by 1/256 fails
 
 
