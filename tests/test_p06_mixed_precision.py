@@ -104,3 +104,16 @@ def test_a_correct_step_matches():
     got = _learner_step(state, inputs, targets, "fp16", factor, _clip_at(1.0))
     assert p06._compare_update(state, got, ref_state, "where", case) <= p06.UPDATE_RTOL
     assert math.isclose(p06.UNDERFLOW_FACTOR * p06.UNDERFLOW_SCALE, 0.25)
+
+
+def test_the_replayed_unscaled_step_learns_nothing_from_the_underflow_case():
+    """The parent's replay of a plain backward (variant "unscaled", used to name the mistake)
+    runs without ever calling the scaler, and moves no parameter in the underflow case, while the
+    reference moves every one."""
+    state, inputs, targets = _case()
+    case = (state, inputs, targets, "fp16", p06.UNDERFLOW_FACTOR, 1)
+    lr = probes.LR / p06.UNDERFLOW_FACTOR
+    _, unscaled = p06._reference(*case, variant="unscaled", lr=lr, init_scale=p06.UNDERFLOW_SCALE)
+    _, ref_state = p06._reference(*case, lr=lr, init_scale=p06.UNDERFLOW_SCALE)
+    assert p06._delta(state, unscaled).norm() == 0
+    assert all(not torch.equal(ref_state[k], state[k]) for k in state)

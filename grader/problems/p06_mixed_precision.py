@@ -48,10 +48,12 @@ def reference_step(model, inputs, targets, loss_fn, optimizer, scaler, dtype, va
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(inputs.device.type, dtype=dtype):
         loss = loss_fn(model(inputs), targets)
-    if variant == "unscaled":
+    if variant == "unscaled":  # the scaler is never used, so it must not be called either
         loss.backward()
-    else:
-        scaler.scale(loss).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
+        optimizer.step()
+        return loss.item()
+    scaler.scale(loss).backward()
     if variant == "clip_scaled":
         nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
         scaler.unscale_(optimizer)
