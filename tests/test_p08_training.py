@@ -55,7 +55,7 @@ def test_reference_reaches_the_threshold_within_budget(grade_file):
     summary = "\n".join(f"{c.status} {c.name}: {c.message}" for c in result.checks)
     assert result.status == "passed", summary
     accuracy = _check(result, "held-out accuracy")
-    assert accuracy.unit == "%" and accuracy.measured >= 94.0 and accuracy.threshold == 94.0
+    assert accuracy.unit == "%" and accuracy.measured >= 93.0 and accuracy.threshold == 93.0
     details = _check(result, "trains within the time budget").details
     assert details["data"] == "subset" and details["test_size"] == 1000 and details["clock"] == "cpu"
     # the reference uses its whole allowance of CPU time, and no more

@@ -13,7 +13,7 @@ from grader.spec import Check, ProblemSpec
 # verdicts"): 20 seeds, quiet and beside two CPU-bound processes.
 BUDGET_SUBSET_S = 12.0
 BUDGET_FULL_S = 40.0  # 60000 digits; not calibrated here (no full MNIST on the project's machine)
-THRESHOLD_SUBSET = 0.94  # 1000 digits held out from the shipped 5000; logistic regression ~89%
+THRESHOLD_SUBSET = 0.93  # 1000 of the shipped 5000 held out; logistic regression 89.6-90.0%, plain CNN p5 94.8
 THRESHOLD_FULL = 0.985  # the official 10000 test digits
 
 
