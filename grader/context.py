@@ -119,7 +119,7 @@ class Context:
         return records
 
     def probe(self, probe, *args, arg_names=None, timeout_s=None, banned=None, what=None,
-              worker: Worker | None = None, **kwargs):
+              worker: Worker | None = None, watch=None, **kwargs):
         """Run the worker-side function ``probe`` (a function object from ``grader.probes.*``,
         called there as ``probe(env, *args, **kwargs)``; or the built-in "call"/"call_many") in
         the learner's worker (or ``worker``), and return its plain value.
@@ -130,7 +130,10 @@ class Context:
         ``timeout_s`` (seconds, wall clock) turns a slow call into a failed check (e.g. a training
         budget) instead of a problem timeout; the worker is then replaced for the checks that
         follow. ``banned``: the forbidden ops for this call (default: the problem's). ``what``
-        names the call in messages.
+        names the call in messages. ``watch()`` runs in this process every ~0.25 s while the
+        worker works; an exception from it (a ``Fail`` when a CPU-time budget is spent, see
+        ``grader.runner.cputime``) kills the worker and propagates, and the worker is replaced
+        likewise.
 
         Raises as ``call`` does: ``LearnerNotImplemented``, ``LearnerRaised``, ``Fail``, and
         ``WorkerTimeout``/``WorkerGone``/``BadReply`` for the worker as a whole.
@@ -147,7 +150,7 @@ class Context:
             deadline = min(deadline, time.monotonic() + timeout_s)
         what = what or probe.rpartition(":")[2]
         try:
-            reply = worker.request(request, deadline)
+            reply = worker.request(request, deadline, watch)
         except WorkerTimeout:
             if timeout_s is not None and time.monotonic() < self.deadline:
                 raise Fail(f"{what} did not finish within its limit of {timeout_s:.0f} s",

@@ -15,8 +15,12 @@ train_step(model, inputs, targets, loss_fn, optimizer, scaler, dtype) -> float
     scaler update. Returns the (unscaled) loss as a Python float.
 train(model, loader, epochs, device) -> list[float]
     train a classifier (logits (N, classes), int64 labels: use cross-entropy) for `epochs` epochs
-    over `loader` (batches (inputs (N, C, H, W) float32, labels (N,))) with train_step; device is a
-    torch.device. Returns the mean training loss of each epoch: a list of `epochs` floats.
+    over `loader` (batches (inputs (N, C, H, W) float32, labels (N,))), calling train_step once per
+    batch; device is a torch.device. Returns the mean training loss of each epoch: a list of
+    `epochs` floats, each the mean of the losses train_step returned in that epoch. Pick the
+    optimizer and learning rate yourself (the usual defaults work: SGD lr 0.01 momentum 0.9,
+    Adam/AdamW lr 1e-3). The grader stops train() after 20 s of CPU time (time.process_time(),
+    all threads; it needs well under a second).
 
 Constraints: the parameters stay float32 (never model.half()); train_step must work with a
 disabled scaler too (bf16), and must skip the step when a gradient is inf/nan (fp16 overflow).

@@ -10,15 +10,24 @@ build_model() -> nn.Module
 train_model(model, images, labels, device, time_budget_s) -> nn.Module
     images uint8 (N, 28, 28) with values 0..255, labels int64 (N,) in 0..9, device "cpu" or
     "cuda". Train from scratch and return the trained model. N is 4000 on the shipped subset
-    and 60000 on full MNIST. The grader stops the call when time_budget_s (60 s on a CPU, times
-    the run's --time-scale) plus a small grace has passed: watch the clock and stop in time.
+    and 60000 on full MNIST.
+    The clock: the grader gives your code ONE budget of CPU time (12 s on the shipped subset, 40 s on full MNIST, times the run's
+    --time-scale) for all it does:
+    importing this file, build_model, train_model and predict, over all threads, read by the grader
+    from the kernel. time_budget_s is what is left of it after the import and build_model, less
+    about 1.5 s kept for predict. Schedule by time.process_time() (this process's CPU time, all
+    threads), not time.monotonic(): on a busy machine the wall clock runs ahead of the CPU time
+    you get. The grader stops your code when it passes the budget plus a small grace (and after
+    10x the budget in wall-clock time, for code that sleeps). Work done at import or in predict
+    spends the same budget. Your code runs with one intra-op thread (torch.get_num_threads() == 1):
+    more threads cost more CPU time for the same work.
 
 predict(model, images, device) -> Tensor
     images uint8 (M, 28, 28) never seen in training -> int64 labels (M,) in 0..9.
 
-Grading: the held-out accuracy, computed by the grader from your labels, must be >= 95% on the
-shipped subset (1000 digits held out from 5000, drawn from the seed) or >= 98.5% on the official
-10000 test digits when full MNIST is installed (`grader data download mnist`).
+Grading: the held-out accuracy, computed by the grader from your labels, must be >= 93% on the
+shipped subset (1000 of its 5000 digits held out, drawn at random for each run) or >= 98.5% on the
+official 10000 test digits when full MNIST is installed (`grader data download mnist`).
 
 Example: images[0] is a 28×28 uint8 digit; predict(model, images[:3], "cpu") might return
 tensor([7, 2, 1]) (dtype int64, one label per image).
@@ -35,10 +44,10 @@ the image (weight sharing), pooling makes the features tolerant to small shifts 
 map, and a small classifier head maps the 64×3×3 features to 10 logits. I scale pixels to [0, 1]
 and standardise them, train with cross-entropy and AdamW, and because 4000 digits is little data
 I augment every batch with a random small affine transform (shift, rotation, scale), which is the
-variation real handwriting has. With a fixed time budget I schedule by time rather than epochs:
-a one-cycle learning rate (warm up, then anneal to almost zero) over a target of half the
-budget, checking the clock every batch, so a slow or busy machine still finishes early and ends
-at a low learning rate. Evaluation uses model.eval() and torch.no_grad(), in batches.
+variation real handwriting has. With a fixed budget I schedule by time rather than epochs, and by
+CPU time (time.process_time), which is what the grader counts: a one-cycle learning rate (warm
+up, then anneal to almost zero) over the whole budget, checking the clock every batch, so that
+training ends at a low learning rate exactly when the budget is spent, however busy the machine. Evaluation uses model.eval() and torch.no_grad(), in batches.
 """
 
 import math
@@ -80,9 +89,12 @@ def _augment(x, gen):
 
 
 def train_model(model, images, labels, device, time_budget_s):
-    start = time.monotonic()
-    # Key step: a time-based one-cycle schedule, so training ends early whatever the machine.
-    target = min(0.5 * time_budget_s, 30.0)
+    # Key step: a one-cycle schedule over the CPU time we are given (time.process_time counts
+    # every thread of this process, as the grader does), so the run ends at a low learning rate
+    # exactly when the budget is spent, however busy the machine is. A small margin covers the
+    # last batch and handing the model back.
+    start = time.process_time()
+    target = 0.96 * time_budget_s
     model = model.to(device)
     x, y = _prepare(images, device), labels.to(device)
     gen = torch.Generator().manual_seed(0)
@@ -92,7 +104,7 @@ def train_model(model, images, labels, device, time_budget_s):
     while True:
         order = torch.randperm(len(x), generator=gen).to(device)
         for i in range(0, len(x), batch):
-            progress = (time.monotonic() - start) / target
+            progress = (time.process_time() - start) / target
             if progress >= 1.0:
                 return model.eval()
             warm = min(1.0, progress / 0.15)

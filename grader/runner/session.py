@@ -247,23 +247,31 @@ class Worker:
         except (OSError, IndexError):
             return False
 
-    def _wait_for_reply(self, deadline: float) -> None:
+    def _wait_for_reply(self, deadline: float, watch=None) -> None:
         """Wait until the socket is readable, watching that the worker still lives: a child it
-        forked may hold the socket open after the worker died, so EOF alone can come too late."""
+        forked may hold the socket open after the worker died, so EOF alone can come too late.
+        ``watch()``, if given, runs every poll (about 0.25 s); whatever it raises kills the
+        worker and propagates (a training budget of CPU time is enforced this way)."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return  # channel.recv reports the timeout
             if select.select([self.channel.sock], [], [], min(remaining, 0.25))[0]:
                 return
+            if watch is not None:
+                try:
+                    watch()
+                except BaseException:
+                    self.kill()
+                    raise
             if not self._alive():
                 if select.select([self.channel.sock], [], [], 0)[0]:
                     return  # it answered just before it went
                 self.kill()
                 raise WorkerGone(f"{self.exit_description} (a process it started kept its socket open)")
 
-    def _receive(self, deadline: float) -> dict:
-        self._wait_for_reply(deadline)
+    def _receive(self, deadline: float, watch=None) -> dict:
+        self._wait_for_reply(deadline, watch)
         try:
             payload = self.channel.recv(deadline)
         except ChannelTimeout:
@@ -299,13 +307,13 @@ class Worker:
         raw = self._receive(deadline)
         return {key: plain.text(raw.get(key)) for key in ("status", "phase", "exc_type", "message", "traceback")}
 
-    def request(self, message: dict, deadline: float) -> Reply:
+    def request(self, message: dict, deadline: float, watch=None) -> Reply:
         try:
             self.channel.send(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
         except ChannelClosed:
             self.kill()
             raise WorkerGone(self.exit_description) from None
-        raw = self._receive(deadline)
+        raw = self._receive(deadline, watch)
         from grader.runner import plain
 
         findings = raw.get("findings") if type(raw.get("findings")) is dict else {}

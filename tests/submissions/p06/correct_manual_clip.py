@@ -1,7 +1,7 @@
 # expected: passed
 # A correct p06 that differs from the reference: torch.amp.autocast, the backward inside the
 # autocast block, hand-written clipping (total norm, then scale by min(1, 1/norm)), gradients zeroed
-# after the step instead of before, an SGD optimizer and an unweighted mean of batch losses.
+# by hand (p.grad = None) at the start, an SGD optimizer and an unweighted mean of batch losses.
 import torch
 
 _AMP_DTYPES = {"cpu": torch.bfloat16, "cuda": torch.float16}
@@ -25,6 +25,8 @@ def _clip_(parameters, max_norm):
 
 
 def train_step(model, inputs, targets, loss_fn, optimizer, scaler, dtype):
+    for p in model.parameters():
+        p.grad = None
     with torch.amp.autocast(inputs.device.type, dtype=dtype):
         output = model(inputs)
         loss = loss_fn(output, targets)
@@ -33,7 +35,6 @@ def train_step(model, inputs, targets, loss_fn, optimizer, scaler, dtype):
     _clip_(list(model.parameters()), 1.0)
     scaler.step(optimizer)
     scaler.update()
-    optimizer.zero_grad(set_to_none=False)
     return float(loss.detach())
 
 

@@ -1,6 +1,6 @@
 # expected: failed
 # failing: step matches the reference AMP step
-# message: clipped while still multiplied by the loss scale
+# message: still multiplied by the loss scale (clip_grad_norm_ before scaler.unscale_
 # Clips the gradients while they are still scaled, then unscales (scaler.step unscales them).
 import torch
 

@@ -1,6 +1,6 @@
 # expected: failed
 # failing: loss falls with train()
-# message: expected a list of 3 floats
+# message: expected a list of 12 floats
 # train returns every step's loss instead of one mean per epoch.
 import torch
 

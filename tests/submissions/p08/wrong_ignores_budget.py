@@ -2,8 +2,9 @@
 # failing: trains within the time budget; held-out accuracy
 # message: was still running
 # options: time_scale=0.1
-"""Ignores time_budget_s: "trains" three times as long as allowed. Graded (tests/test_corpus.py) with a time scale of
-0.1 (a 6 s budget), so the test takes seconds, not minutes."""
+"""Ignores time_budget_s: computes for three times as long as allowed (CPU time, the clock the
+grader counts). Graded (tests/test_corpus.py) with a time scale of 0.1 (a 1.2 s budget), so the
+test takes seconds, not minutes."""
 import time
 
 import torch
@@ -15,7 +16,10 @@ def build_model():
 
 
 def train_model(model, images, labels, device, time_budget_s):
-    time.sleep(3 * time_budget_s)
+    start = time.process_time()
+    x = torch.randn(64, 64)
+    while time.process_time() - start < 3 * time_budget_s:
+        x = torch.tanh(x @ x)
     return model
 
 

@@ -1,6 +1,7 @@
 # expected: passed
 """Different from the reference: no input normalisation, global *max* pooling, Adam with a
-learning rate that decays linearly with the clock, no augmentation; fit returns nothing."""
+learning rate that decays linearly with the CPU clock (time.process_time), no augmentation; fit
+returns nothing."""
 import time
 
 import torch
@@ -17,13 +18,13 @@ def build_model(in_channels, num_classes, image_size):
 
 
 def fit(model, images, labels, device, time_budget_s):
-    start, stop = time.monotonic(), 0.6 * time_budget_s
+    start, stop = time.process_time(), 0.9 * time_budget_s
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     while True:
         order = torch.randperm(len(images))
         for i in range(0, len(images), 64):
-            left = 1 - (time.monotonic() - start) / stop
+            left = 1 - (time.process_time() - start) / stop
             if left <= 0:
                 return
             for group in optimizer.param_groups:
