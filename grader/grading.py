@@ -89,27 +89,6 @@ def _import_failure_message(hello: dict, filename: str) -> str:
     return text
 
 
-def _probe_modules(spec: ProblemSpec) -> list[str]:
-    """TRANSITION: grader modules outside grader.probes that still define probes this problem
-    calls; the worker imports them before its sandbox is up (see worker._load_transitional).
-    A problem module is listed only when it has probes (``def name(env, ...)``), so p03's and
-    p04's oracles never enter a worker."""
-    import inspect
-    import sys
-
-    names = []
-    module = sys.modules.get(f"grader.problems.{spec.id}_{spec.name}")
-    if module is not None and any(
-            inspect.isfunction(f) and f.__module__ == module.__name__
-            and list(inspect.signature(f).parameters)[:1] == ["env"] for f in vars(module).values()):
-        names.append(module.__name__)
-    kinds = {c.kind for c in spec.checks}
-    names += [m for kind, m in (("speed", "grader.checks.speed"), ("training", "grader.checks.training"))
-              if kind in kinds]
-    return names
-
-
-
 def missing_requirements(spec: ProblemSpec) -> str:
     """Why ``spec`` cannot be graded on this installation ("" when it can): a package it needs
     (``spec.requires``) is not installed. The worker runs this same interpreter, so the parent's
@@ -156,7 +135,7 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         "banned": spec.banned.as_plain(),
         "reimport": list(spec.worker_reimport) if spec.worker_env.get(options.device) else [],
         # The learner's worker runs in the OS sandbox wherever the kernel offers one.
-        "sandbox": sandbox.availability()[0], "probe_modules": _probe_modules(spec),
+        "sandbox": sandbox.availability()[0],
     }, seed=options.seed, device=options.device, deadline=start + limit,
         time_scale=options.time_scale, speed=options.speed)
     results: list[CheckResult] = []

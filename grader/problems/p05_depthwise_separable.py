@@ -22,7 +22,6 @@ from grader.spec import Check, ProblemSpec
 
 CLASS = probes.CLASS
 # reference_forward stays here (the speed check's trusted baseline worker names it by this path)
-PROBES = "grader.problems.p05_depthwise_separable"
 # The constructor's defaults: options at their default are left out of the call, so the
 # learner's own defaults are exercised (config 3 has every default).
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "bias": True, "depth_multiplier": 1}

@@ -130,13 +130,9 @@ def _resolve_probe(name: str):
     if name in _BUILTIN_PROBES:
         return _BUILTIN_PROBES[name]
     module_name, _, function = name.partition(":")
-    if module_name in _transitional:
-        return getattr(_transitional[module_name], function)
-    # TRANSITION: probes still defined in grader.problems/grader.checks are accepted until every
-    # one has moved to grader.probes; then this becomes `probes.PACKAGE + "."` alone.
-    if not module_name.startswith(("grader.probes.", "grader.problems.", "grader.checks.")) \
-            or not function.isidentifier():
+    if not module_name.startswith(probes.PACKAGE + ".") or not function.isidentifier():
         raise LookupError(f"not a grader probe: {name!r}")
+    # Preloaded by the fork server (a sandboxed worker may not read grader/ any more).
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     return getattr(module, function)
 
@@ -212,24 +208,17 @@ def _handle(env: Env, request: dict, workspace: str) -> dict:
     return reply
 
 
-# TRANSITION: modules of grader.problems/grader.checks that still hold probes, imported before
-# the sandbox and then taken out of sys.modules, so that learner code cannot import them by name
-# (a sandboxed worker cannot read grader/ at all). They are still in the worker's memory: the
-# lead removes this when every probe lives in grader.probes.
-_transitional: dict = {}
-
-
-def _load_transitional(names) -> None:
+def _forget_grader_modules() -> None:
+    """Take every grader module but the worker's own (``grader.runner``, ``grader.probes``) out of
+    ``sys.modules`` before learner code runs, so nothing of the parent's side (bans, registry) is
+    importable by name; a sandboxed worker could not read those files again anyway."""
     keep = ("grader.probes", "grader.runner")
-    for name in names or ():
-        if name.startswith(("grader.problems.", "grader.checks.")):
-            _transitional[name] = importlib.import_module(name)
     for name in list(sys.modules):
         if name.startswith("grader.") and not any(name == k or name.startswith(k + ".") for k in keep):
             del sys.modules[name]
             parent, _, child = name.rpartition(".")
             if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
-                delattr(sys.modules[parent], child)  # `grader.problems` as an attribute, too
+                delattr(sys.modules[parent], child)  # `grader.bans` as an attribute, too
 
 
 def _forget_modules(packages) -> None:
@@ -256,7 +245,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     os.environ.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
     _forget_modules(config.get("reimport") or ())
     if path_of_learner := config.get("module_path"):
-        _load_transitional(config.get("probe_modules"))
+        _forget_grader_modules()
     if config.get("sandbox"):
         try:
             sandbox.apply(config)
