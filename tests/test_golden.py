@@ -38,6 +38,10 @@ def normalise(text: str, workspace: Path | None = None) -> str:
     text = re.sub(r'(name="(?:grader_version|torch)" value=")[^"]+(")', r"\g<1><version>\g<2>", text)
     text = re.sub(r"convkata (grader )?\d+\.\d+\.\d+", r"convkata \g<1><version>", text)
     text = re.sub(r"torch \d+\.\d+\.\d+", "torch <version>", text)
+    # The OS sandbox's line says what this machine's kernel offers (Landlock ABI, seccomp, user).
+    text = re.sub(r'("sandbox": ")(?:on|unavailable) \([^"]*\)(")', r"\g<1><sandbox>\g<2>", text)
+    text = re.sub(r'(name="sandbox" value=")(?:on|unavailable) \([^"]*\)(")', r"\g<1><sandbox>\g<2>", text)
+    text = re.sub(r"(sandbox: )(?:on|unavailable) \([^\n]*\)", r"\g<1><sandbox>", text)
     return text
 
 

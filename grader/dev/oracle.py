@@ -843,6 +843,9 @@ def _import(path: str, name: str):
 
 
 def _child(path: str, name: str, cases: list[Case], env: dict, memory_mb: int) -> dict:
+    # One intra-op thread: an OpenMP pool the parent used before the fork does not survive it, and
+    # the child's first parallel op would wait on it for ever (seen when pytest ran torch first).
+    torch.set_num_threads(1)
     os.environ.update(env)
     if "TRITON_INTERPRET" in env:
         # As the grader's worker does: triton was imported before the fork (torch.testing imports
