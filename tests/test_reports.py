@@ -229,7 +229,10 @@ def test_a_report_that_cannot_be_written_exits_4_and_says_so(tmp_path, monkeypat
     file over it): the verdict is not where its reader looks, so the run is the grader's failure.
     The OS sandbox keeps learner code from taking the path (test_sandbox.py); this is the writer's
     own defence, for a machine without one."""
-    monkeypatch.setenv("CONVKATA_SANDBOX", "off")
+    from grader.runner import sandbox
+
+    monkeypatch.setenv("CONVKATA_SANDBOX", "off")  # the fork server this run starts plans none
+    monkeypatch.setattr(sandbox, "availability", lambda: (False, "off for this test"))
     taken = tmp_path / "out.json"
     # the learner's code takes the path while it runs (before, the option would be refused)
     ws = _workspace(tmp_path, f"import os\nos.makedirs({str(taken)!r}, exist_ok=True)\n"

@@ -18,10 +18,11 @@ THRESHOLD_FULL = 0.985  # the official 10000 test digits
 
 
 def make_task(ctx, seed: int) -> training.TrainingTask:
+    """The task for this run; ``ctx`` None (tests) means the default data directory."""
+    data_dir = ctx.worker_config.get("data_dir") if ctx is not None else None  # --data-dir
     # The subset's split draws on a secret of this run as well as the seed: the held-out digits
     # cannot be worked out from the seed (the default one is public).
-    data = mnist.for_grading(training.held_out_seed(seed, secrets.randbits(63)),
-                             ctx.worker_config.get("data_dir"))  # --data-dir, else the config
+    data = mnist.for_grading(training.held_out_seed(seed, secrets.randbits(63)), data_dir)
     if data.source == "full":
         description = f"full MNIST ({len(data.train_labels)} train / {len(data.test_labels)} test, {data.where})"
         threshold, budget = THRESHOLD_FULL, BUDGET_FULL_S
