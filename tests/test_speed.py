@@ -606,3 +606,32 @@ def test_gpu_check_script_parses_and_its_python_imports_on_cpu():
     for name in ("gpu_bench.py", "gpu_check_probes.py"):
         module = runpy.run_path(str(ROOT / "scripts" / name), run_name="imported")
         assert callable(module["main"])
+
+
+SLEEPING_P07 = (ROOT / "solutions" / "p07_fast_conv.py").read_text() + '''
+
+# Waits in every call (as a learner waiting for a helper process would): no CPU, much wall time.
+import time as _time
+
+_conv2d_fast = conv2d_fast
+
+
+def conv2d_fast(*args, **kwargs):
+    _time.sleep(0.3)
+    return _conv2d_fast(*args, **kwargs)
+'''
+
+
+def test_waiting_off_cpu_is_timed_by_the_parent_clock(server, tmp_path):
+    # Issue 10: the CPU time is believed only as far as the wall clock allows. Waiting 0.3 s per
+    # call is far above twice what the call's CPU time and the load explain, on every shape.
+    check = _grade_speed_only(server, tmp_path, "p07", SLEEPING_P07)
+    assert set(check.details["time_source"].values()) == {"parent clock"}, check.message
+    assert "far longer than their CPU time" in check.message
+
+
+def test_reference_p07_is_timed_by_cpu_time(server, tmp_path):
+    check = _grade_speed_only(server, tmp_path, "p07", ROOT / "solutions" / "p07_fast_conv.py")
+    assert check.status == "passed", check.message
+    assert set(check.details["time_source"].values()) == {"CPU time"}, check.message
+    assert "CPU time charged to each worker" in check.message

@@ -171,9 +171,14 @@ class _Side:
     def timed_cpu(self, fn, *args, timeout_s=None):
         """(wall s, CPU s charged to this side's worker process, reply) of one request. The
         samples are read by the parent before the request is sent and after the reply came."""
-        before = cputime.sample(self.worker.pid)
+        try:
+            before = cputime.sample(self.worker.pid)
+        except ProcessLookupError:
+            before = None  # the worker is gone: the request below says how it ended
         wall, reply = self.timed(fn, *args, timeout_s=timeout_s)
         try:
+            if before is None:
+                raise ProcessLookupError(self.worker.pid)
             cpu = cputime.charged_s(before, cputime.sample(self.worker.pid))
         except ProcessLookupError:
             raise Fail(f"{self.what}: the worker process ended during a timed call") from None
