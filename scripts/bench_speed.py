@@ -53,7 +53,7 @@ def bench(spec, check, workspace: Path, runs: int, server) -> dict:
 
 def check_threshold(rows) -> str:
     text = rows[0]["message"]
-    return text.rpartition("allowed at most ")[2].split(")")[0].split(";")[0] if "allowed at most" in text else "?"
+    return text.rpartition("allowed at most ")[2].split()[0].rstrip(";)") if "allowed at most" in text else "?"
 
 
 def main(argv=None) -> int:

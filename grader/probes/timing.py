@@ -8,7 +8,8 @@ The parent (``grader.checks.timing.measure``) drives the same protocol in both w
    that arrives with this request (so nothing can be computed for it in advance), then the GPU is
    kept busy for a moment (clocks up after the parent's verification pause), L2 is flushed, the
    guard is entered, and only then do CUDA events time the call, ending after a device-wide
-   synchronise (work queued on side streams counts). On CPU the call is timed by the parent alone.
+   synchronise (work queued on side streams counts). On CPU the call is timed by the parent alone,
+   from the CPU time the kernel charged to this worker process (nothing measured here is used).
    A few output values at positions the parent drew are read inside the window.
 3. ``fetch`` (untimed): the whole output, or (baseline worker) the float64 reference.
 4. ``next`` (untimed, CPU): the next input, from a seed the parent sends, into the *other* buffer.
@@ -25,7 +26,6 @@ both sides pay the same guard overhead.
 from __future__ import annotations
 
 import importlib
-import time
 
 import torch
 
@@ -177,13 +177,13 @@ def go(env, key: str, picks: list, seed: int | None = None, memory: bool = False
        guard_bans: dict | None = None, perturb: bool = False) -> dict:
     """The timed call. ``seed`` (CUDA): make the next input first, inside this request (fresh
     everywhere, or with ``perturb`` one element changed in place). Returns ``{"sample", "event_s",
-    "cpu_s", "peak_bytes"}``."""
+    "peak_bytes"}``."""
     slot = env.state[key]
     cuda = slot["device"] == "cuda"
     if seed is not None:
         _next(slot, seed, perturb)
     guard = env.learner() if slot["learner"] else Guard(BannedOps(**(guard_bans or {})))
-    event_s = cpu_s = peak = None
+    event_s = peak = None
     with torch.no_grad() if slot["target"].get("no_grad", True) else torch.enable_grad():
         if cuda:
             fix_tf32()
@@ -206,18 +206,14 @@ def go(env, key: str, picks: list, seed: int | None = None, memory: bool = False
                 peak = torch.cuda.max_memory_allocated() - before
         else:
             with guard:
-                cpu_start = time.thread_time()
                 out = slot["call"]()
-                cpu_s = time.thread_time() - cpu_start
     slot["out"] = out
     sample = None
     if type(out) is torch.Tensor and out.numel() and picks:
         flat = out.reshape(-1)
         sample = flat[torch.tensor([int(p * flat.numel()) for p in picks], dtype=torch.long,
                                    device=flat.device)].cpu()
-    # cpu_s: read by the parent from the trusted baseline only (one intra-op thread: the calling
-    # thread does the work), to see whether something stopped or starved it while it was timed.
-    return {"sample": sample, "event_s": event_s, "cpu_s": cpu_s, "peak_bytes": peak}
+    return {"sample": sample, "event_s": event_s, "peak_bytes": peak}
 
 
 def next_input(env, key: str, seed: int, perturb: bool = False) -> None:

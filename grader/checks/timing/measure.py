@@ -11,9 +11,20 @@ first alternating; a pair is verified before it counts:
   with a tolerance that follows the baseline's math mode (TF32 on CUDA; ``stats.math_mode``);
 - values read inside the timed window must equal the output fetched afterwards.
 
-Times. CPU: the parent's wall clock around the round trip (both sides pay the same pipe and guard
-entry); the baseline's thread CPU time tells when it was descheduled (``stats.cpu_disturbed``: the
-pair is timed again). CUDA: CUDA events in the worker around the call and a device-wide
+Times. CPU: the CPU time the kernel charged to each worker process over the timed round trip, read
+by the parent from /proc and the process CPU clock (``cputime``; both sides pay the same pipe and
+guard entry, so that overhead cancels in the ratio as it did with wall time). The learner cannot
+forge it, and a call descheduled by other processes costs no CPU, so the verdict does not depend on
+the machine's load (issue 10). Every thread of the worker counts, including threads that end inside
+the call: a learner that computes on two threads pays for both (the check compares work on one
+intra-op thread each). What could make the CPU time small while the work still gets done? Sleeping
+costs no CPU but makes the answer no sooner, so it gains nothing. Work done off the worker's CPU
+would: a child or helper process (the guard and the sandbox forbid forking, and children are not
+in the process's clock), the GPU (none on a CPU check), asynchronous kernel work (io_uring is
+forbidden by the sandbox). So the parent's wall clock stays as the outer bound: a learner whose
+median wall time is far above what its CPU time and the load explain (``stats.trusted_cpu_times``:
+over twice the baseline's wall/CPU stretch) is judged by its wall time instead, scaled by the
+baseline's CPU share. CUDA: CUDA events in the worker around the call and a device-wide
 synchronise, after keep-busy work and an L2 flush; the learner's events are believed only as far as
 the parent's clock allows (``stats.trusted_gpu_times``); the baseline's drift flags contention
 (``stats.gpu_disturbed``); one grading process at a time times on a GPU (``gpu_lock``).
@@ -37,7 +48,7 @@ import torch
 
 from grader.checks import cuda_errors
 from grader.checks.compare import Tolerance, compare
-from grader.checks.timing import stats
+from grader.checks.timing import cputime, stats
 from grader.checks.verdict import Fail, LearnerRaised, Verdict
 from grader.probes import timing as probes
 from grader.runner.guard import NO_BANS
@@ -157,6 +168,22 @@ class _Side:
         reply = self.probe(fn, *args, timeout_s=timeout_s)
         return time.perf_counter() - start, reply
 
+    def timed_cpu(self, fn, *args, timeout_s=None):
+        """(wall s, CPU s charged to this side's worker process, reply) of one request. The
+        samples are read by the parent before the request is sent and after the reply came."""
+        try:
+            before = cputime.sample(self.worker.pid)
+        except ProcessLookupError:
+            before = None  # the worker is gone: the request below says how it ended
+        wall, reply = self.timed(fn, *args, timeout_s=timeout_s)
+        try:
+            if before is None:
+                raise ProcessLookupError(self.worker.pid)
+            cpu = cputime.charged_s(before, cputime.sample(self.worker.pid))
+        except ProcessLookupError:
+            raise Fail(f"{self.what}: the worker process ended during a timed call") from None
+        return wall, cpu, reply
+
 
 def _signal_group(pid: int, sig) -> None:
     try:
@@ -219,6 +246,8 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             m.device = f"cuda ({m.device_name or '?'})"
         sides[case.label] = (lside, bside, case)
         m.ratios[case.label], m.baseline_ms[case.label], m.learner_ms[case.label] = [], [], []
+        # le / be: the learner's / baseline's time as measured on the device (CUDA events) or as
+        # charged CPU time (CPU); lw / bw: the parent's wall clock around the same requests.
         rows[case.label] = {"le": [], "lw": [], "be": [], "bw": []}
         history[case.label], untimed[case.label] = [], []
         m.peaks[case.label] = ([], [])
@@ -229,7 +258,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         base_s = last_base[case.label]
         budget = max(min_budget_s, slow_factor * threshold * base_s)
         try:
-            return lside.timed(probes.go, *args, timeout_s=budget)
+            return lside.timed_cpu(probes.go, *args, timeout_s=budget)
         except Fail as failure:
             if "did not finish" not in failure.message:
                 raise
@@ -254,12 +283,12 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         if label not in last_base:
             learner_first = False  # the learner's time budget follows from the baseline's time
         if learner_first:
-            l_wall, l_reply = learner_go(lside, case, args)
-            b_wall, b_reply = bside.timed(probes.go, *args)
+            l_wall, l_cpu, l_reply = learner_go(lside, case, args)
+            b_wall, b_cpu, b_reply = bside.timed_cpu(probes.go, *args)
         else:
-            b_wall, b_reply = bside.timed(probes.go, *args)
+            b_wall, b_cpu, b_reply = bside.timed_cpu(probes.go, *args)
             last_base.setdefault(label, b_wall)
-            l_wall, l_reply = learner_go(lside, case, args)
+            l_wall, l_cpu, l_reply = learner_go(lside, case, args)
         l_reply = l_reply if type(l_reply) is dict else {}
         b_reply = b_reply if type(b_reply) is dict else {}
         if case.verify is not None:
@@ -298,10 +327,8 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
                 return _disturbed(label)
             history[label].append(b_time)
         else:
-            if timed and stats.cpu_disturbed(b_wall, b_reply.get("cpu_s")):
-                return _disturbed(label)
-            b_time = b_wall
-        last_base[label] = b_wall
+            b_time = b_cpu  # descheduled time costs no CPU: no pair is disturbed by load
+        last_base[label] = b_wall  # the learner's wall-clock budget follows the baseline's wall time
         if timed:
             r = rows[label]
             # CUDA: the fetch (the same job on both sides) is part of the wall time the events are
@@ -309,8 +336,11 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
             r["lw"].append(l_wall + (l_fetch if cuda else 0.0))
             r["bw"].append(b_wall + (b_fetch if cuda else 0.0))
             r["be"].append(b_time)
-            event = l_reply.get("event_s")
-            r["le"].append(float(event) if type(event) is float else 0.0)
+            if cuda:
+                event = l_reply.get("event_s")
+                r["le"].append(float(event) if type(event) is float else 0.0)
+            else:
+                r["le"].append(l_cpu)
             untimed[label].append((l_fetch, b_fetch, l_wall))
             if memory:
                 lp, bp = l_reply.get("peak_bytes"), b_reply.get("peak_bytes")
@@ -322,7 +352,7 @@ def _measure(ctx, cases, *, threshold, baseline_name, device, threads, time_cap_
         m.disturbed += 1
         if m.disturbed > stats.MAX_DISTURBED:
             raise Fail(f"the baseline {baseline_name} was slowed down while it was timed {m.disturbed} "
-                       f"times ({'its time far above its usual one: the GPU was shared' if cuda else 'wall time far above its CPU time'}): "
+                       f"times (its time far above its usual one: the GPU was shared): "
                        f"the timing cannot be trusted, so the check fails ({_where(m)})")
 
     for w in range(max(warmup, 2)):  # the second warm-up call is the stale-cache probe
@@ -360,11 +390,9 @@ def _ratios(m: Measurement, rows: dict, cuda: bool) -> None:
     for label, r in rows.items():
         if not r["bw"]:
             continue
-        if cuda:
-            trusted = stats.trusted_gpu_times(r["le"], r["lw"], r["be"], r["bw"])
-            learner, m.time_source[label] = trusted.times, trusted.source
-        else:
-            learner, m.time_source[label] = r["lw"], "parent clock"
+        trust = stats.trusted_gpu_times if cuda else stats.trusted_cpu_times
+        trusted = trust(r["le"], r["lw"], r["be"], r["bw"])
+        learner, m.time_source[label] = trusted.times, trusted.source
         m.ratios[label] = [lt / bt for lt, bt in zip(learner, r["be"])]
         m.learner_ms[label] = [t * 1e3 for t in learner]
         m.baseline_ms[label] = [t * 1e3 for t in r["be"]]
@@ -490,6 +518,12 @@ def speed_verdict(m: Measurement, *, threshold: float, baseline_name: str,
     text = (f"{m.ratio:.2f}x {baseline_name}'s time ({shapes}: {'; '.join(per_case)}; "
             f"spread IQR/median {m.spread:.0%}, {n} paired samples in {m.samples} interleaved "
             f"rounds, {_where(m)}); allowed at most {threshold:g}x (lower is better)")
+    if not m.device.startswith("cuda"):
+        text += "; CPU time charged to each worker"
+        parent = [k for k, v in m.time_source.items() if v == "parent clock"]
+        if parent:
+            text += (f"; your calls took far longer than their CPU time for {', '.join(parent)} (waiting "
+                     f"for work done elsewhere?), so the grader's clock timed them")
     if m.device.startswith("cuda"):
         text += ("; TF32: matmul off, cuDNN on (PyTorch's defaults), GPU kept busy and L2 flushed "
                  "before each call")
@@ -502,7 +536,7 @@ def speed_verdict(m: Measurement, *, threshold: float, baseline_name: str,
                "baseline_ms": {k: round(stats.median(v), 4) for k, v in m.baseline_ms.items() if v},
                "learner_ms": {k: round(stats.median(v), 4) for k, v in m.learner_ms.items() if v},
                "disturbed_pairs": m.disturbed}
-    if m.time_source and m.device.startswith("cuda"):
+    if m.time_source:
         details["time_source"] = dict(m.time_source)
     if details_bw:
         details["bandwidth"] = details_bw

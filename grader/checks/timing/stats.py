@@ -1,8 +1,9 @@
 """Pure statistics of the timing engine: plain numbers in, plain numbers and decisions out.
 
 Nothing here touches a worker, a tensor or a clock, so every rule that decides a speed verdict
-(medians, spread, stability, contention, the trust placed in a worker's own event times, the
-verification tolerance by math mode, pass/fail by direction) is unit-tested on plain numbers.
+(medians, spread, stability, contention, CPU time against the parent's clock, the trust placed
+in a worker's own event times, the verification tolerance by math mode, pass/fail by direction)
+is unit-tested on plain numbers.
 
 One unit for every speed figure: a **time ratio**, the learner's time over the baseline's time
 for the same work ("x baseline time"), where **lower is better**. A memory figure is the
@@ -73,22 +74,11 @@ def passes(value: float, threshold: float, direction: str = LOWER) -> bool:
 
 
 # -- contention ---------------------------------------------------------------------------------
-# CPU: a baseline call whose wall time exceeds its own CPU time by this much was stopped or
-# starved while timed (a learner's stray process, or the machine): the pair is timed again.
-DISTURBED_FACTOR, DISTURBED_SLACK_S, MAX_DISTURBED = 3.0, 0.010, 20
+MAX_DISTURBED = 20  # disturbed baseline calls (CUDA) before the check gives up
 # CUDA: the baseline runs the same kernels on fresh inputs of one shape, so its event time is
 # nearly constant (cuDNN, no data-dependent work); a call this much slower than the median of its
 # earlier calls shared the GPU with something else (another process, a clock drop).
 GPU_DISTURBED_FACTOR, GPU_MIN_HISTORY = 1.5, 3
-
-
-def cpu_disturbed(wall_s: float, cpu_s: float | None) -> bool:
-    """True when the trusted baseline's call was descheduled: wall far above its thread CPU time.
-
-    ``cpu_s``: ``time.thread_time()`` around the call, one intra-op thread (the caller does the work)."""
-    if cpu_s is None or not math.isfinite(cpu_s):
-        return False
-    return wall_s > DISTURBED_FACTOR * cpu_s + DISTURBED_SLACK_S
 
 
 def gpu_disturbed(event_s: float, history: list) -> bool:
@@ -137,6 +127,36 @@ def trusted_gpu_times(learner_event: list, learner_wall: list, base_event: list,
         return TrustedTimes(list(learner_event), "events", learner_over, allowed)
     floor = median(base_over)
     return TrustedTimes([max(w - floor, 1e-9) for w in learner_wall], "parent clock", learner_over, allowed)
+
+
+# -- CPU: the CPU time the kernel charged, bounded by the parent's clock ---------------------------
+# Each side's time is the CPU time the kernel charged to its worker over the timed request (read by
+# the parent from /proc: ``cputime``), so a call descheduled by other processes costs nothing and
+# the verdict does not depend on the load. Where the learner's wall time is far above what its CPU
+# time explains (its median wall / CPU far above the baseline's, which ran under the same load),
+# it waited for work done off its CPU (a helper process, which the guard and sandbox forbid): its
+# time is then its wall time scaled by the baseline's CPU share (``source`` "parent clock").
+OFF_CPU_FACTOR, OFF_CPU_SLACK_S = 2.0, 0.002
+
+
+def trusted_cpu_times(learner_cpu: list, learner_wall: list, base_cpu: list, base_wall: list,
+                      factor: float = OFF_CPU_FACTOR, slack_s: float = OFF_CPU_SLACK_S) -> TrustedTimes:
+    """The learner's CPU times, bounded by the parent's clock. All lists: seconds per timed call,
+    paired by index. The CPU times are used when the learner's median wall time is at most
+    ``factor`` times its median CPU time times the baseline's median wall/CPU (the load's
+    stretch, the same for both sides) plus ``slack_s``; otherwise each learner time is its wall
+    time times the baseline's median CPU/wall share. ``learner_overhead_s``: the learner's median
+    wall time; ``allowed_overhead_s``: the bound it was held to. Raises ValueError on unpaired or
+    empty lists."""
+    if not (len(learner_cpu) == len(learner_wall) and len(base_cpu) == len(base_wall)) \
+            or not learner_cpu or not base_cpu:
+        raise ValueError("paired, non-empty lists of CPU and wall times are needed")
+    stretch = median([w / max(c, 1e-9) for w, c in zip(base_wall, base_cpu)])
+    wall = median(learner_wall)
+    allowed = factor * median(learner_cpu) * max(stretch, 1.0) + slack_s
+    if wall <= allowed:
+        return TrustedTimes([max(c, 1e-9) for c in learner_cpu], "CPU time", wall, allowed)
+    return TrustedTimes([max(w / stretch, 1e-9) for w in learner_wall], "parent clock", wall, allowed)
 
 
 def beyond_roofline(seconds: float, nbytes: float, peak_bytes_per_s: float | None,
