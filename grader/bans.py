@@ -68,7 +68,11 @@ POOL_PY = {name: _POOL for name in (
 # quantized::conv2d, aten::max_pool3d_with_indices, aten::unfold_copy, aten::unfold_backward...).
 # Matched against the full op name and the bare Python name. "conv" alone would also match
 # aten::convert_*.
-CONV_PATTERN = {r"(?:^|::|_)(?:conv(?:olution|_tbc|_transpose\dd|_depthwise\dd|\dd)|slow_conv|thnn_conv)": _CONV}
+# "q?" and the _pointwise/_prepack/_unpack forms: oneDNN's and quantized's int8 convolutions
+# (onednn::qconv2d_pointwise computes an exact integer convolution a learner can rebuild float64
+# from; found by the red-team pass). Checked against every registered op name: nothing else new.
+CONV_PATTERN = {r"(?:^|::|_)q?(?:conv(?:olution|_tbc|_transpose\dd|_depthwise\dd|\dd|_pointwise|_prepack|_unpack)"
+                r"|slow_conv|thnn_conv)": _CONV}
 UNFOLD_PATTERN = {r"(?:^|::)(?:im2col|col2im|unfold)": _IM2COL}
 POOL_PATTERN = {r"pool": _POOL}
 

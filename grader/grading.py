@@ -136,6 +136,10 @@ def grade_problem(spec: ProblemSpec, workspace: Path, options: Options, server: 
         "reimport": list(spec.worker_reimport) if spec.worker_env.get(options.device) else [],
         # The learner's worker runs in the OS sandbox wherever the kernel offers one.
         "sandbox": sandbox.availability()[0],
+        # The C toolchain only where nothing is banned: a learner-built extension calls libtorch's
+        # kernels past the refusals. Triton on CUDA compiles its launcher with it (accepted there;
+        # docs/architecture.md says what remains).
+        "compiler": not spec.banned or options.device == "cuda",
     }, seed=options.seed, device=options.device, deadline=start + limit,
         time_scale=options.time_scale, speed=options.speed)
     results: list[CheckResult] = []

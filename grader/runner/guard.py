@@ -56,6 +56,11 @@ AUDIT_PROCESS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn"
 # PyTorch and Triton start themselves: inductor's C compiler, Triton's `ldconfig -p`, `ptxas`.
 allowed_programs: frozenset = frozenset()  # real paths
 allowed_program_dirs: tuple = ()  # compiler internals (cc1, collect2...)
+refused_compilers: frozenset = frozenset()  # the C toolchain, where the problem refuses it
+_COMPILER_REFUSED = ("ran the C compiler ({}), which a problem that forbids library kernels does not allow: "
+                     "code compiled at run time could call libtorch's convolution and pooling kernels "
+                     "directly (torch.compile's default backend compiles C++ too: use "
+                     "torch.compile(backend='aot_eager') or none here)")
 
 
 def _program_of(event: str, args) -> str | None:
@@ -75,16 +80,18 @@ def _program_of(event: str, args) -> str | None:
         return None
 
 
+def _real_program(event: str, args) -> str | None:
+    program = _program_of(event, args)
+    found = program if program and os.sep in program else (shutil.which(program) if program else None)
+    return os.path.realpath(found) if found else None
+
+
 def _allowed_start(event: str, args) -> bool:
     if not allowed_programs:
         return False
-    program = _program_of(event, args)
-    if not program:
+    real = _real_program(event, args)
+    if real is None:
         return False
-    found = program if os.sep in program else shutil.which(program)
-    if not found:
-        return False
-    real = os.path.realpath(found)
     return real in allowed_programs or any(real.startswith(d + os.sep) for d in allowed_program_dirs)
 
 
@@ -99,7 +106,11 @@ def _audit(event: str, args) -> None:
     if event in AUDIT_PROCESS:
         if _allowed_start(event, args):
             return
-        what = f"started a child process ({event}), whose work no signal can see"
+        real = _real_program(event, args) if refused_compilers else None
+        if real is not None and real in refused_compilers:
+            what = _COMPILER_REFUSED.format(os.path.basename(real))
+        else:
+            what = f"started a child process ({event}), whose work no signal can see"
     elif event in AUDIT_TAMPER or event.startswith("ctypes."):
         if event == "sys.setprofile" and _from_thread_bootstrap():
             return  # a new thread installing the hook threading.setprofile gave it: our own

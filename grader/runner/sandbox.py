@@ -47,6 +47,11 @@ import tempfile
 # outside the worker's op interception).
 PROGRAMS = ("cc", "c++", "gcc", "g++", "clang", "clang++", "ld", "ld.bfd", "ld.gold", "as",
             "ldconfig", "ldconfig.real", "ptxas", "cuobjdump", "nvdisasm")
+# The C toolchain among them: refused to a worker whose problem forbids library kernels (config
+# "compiler": False). Code a learner compiles at run time can call libtorch's own C++ kernels
+# (at::native::slow_conv2d_forward_out_cpu...) directly, past every dispatcher refusal; the
+# red-team pass did exactly that in p01 and p07 with a 20-line CPython extension.
+COMPILERS = frozenset({"cc", "c++", "gcc", "g++", "clang", "clang++", "ld", "ld.bfd", "ld.gold", "as"})
 # Directories of compiler internals (cc1, cc1plus, collect2, lto-wrapper, plugins): execute.
 PROGRAM_DIRS = ("/usr/lib/gcc", "/usr/libexec/gcc", "/usr/lib/llvm", "/usr/local/cuda/bin")
 # Read-only system trees: shared libraries, headers the C compiler includes, loader config.
@@ -241,13 +246,15 @@ def prepare() -> None:
     for root in roots:
         for path, is_dir in _expand(root, denied):
             read[path] = is_dir
-    programs = set()
+    programs, compilers = set(), set()
     search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin",
                               "/usr/local/bin", "/usr/bin", "/bin"])  # Triton runs /sbin/ldconfig
     for name in PROGRAMS:
         for found in {shutil.which(name, path=search), shutil.which(name, path="/sbin:/usr/sbin")}:
             if found:
                 programs.add(os.path.realpath(found))
+                if name in COMPILERS:
+                    compilers.add(os.path.realpath(found))
     try:
         import triton
 
@@ -260,22 +267,30 @@ def prepare() -> None:
     interpreters = {os.path.realpath(p) for p in ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1")
                     if os.path.exists(p)}
     exec_dirs = [os.path.realpath(d) for d in PROGRAM_DIRS if os.path.isdir(d)]
-    _plan = {"read": read, "programs": sorted(programs), "interpreters": sorted(interpreters),
+    _plan = {"read": read, "programs": sorted(programs), "compilers": sorted(compilers),
+             "interpreters": sorted(interpreters),
              "exec_dirs": exec_dirs, "denied": denied,
              # built once: libseccomp's rule resolution takes ~10 ms, loading it far less
              "seccomp": _seccomp_filter()}
 
 
-def allowed_programs() -> frozenset[str]:
+def allowed_programs(compiler: bool = True) -> frozenset[str]:
     """Real paths a sandboxed worker may execute (the guard lets learner-started runs of these
-    pass: Landlock already confines them and what they start)."""
+    pass: Landlock already confines them and what they start); without ``compiler``, the C
+    toolchain is not among them."""
     if _plan is None:
         return frozenset()
-    return frozenset(_plan["programs"])
+    return frozenset(p for p in _plan["programs"] if compiler or p not in _plan["compilers"])
 
 
-def program_dirs() -> tuple[str, ...]:
-    return tuple(_plan["exec_dirs"]) if _plan else ()
+def refused_compilers(compiler: bool = True) -> frozenset[str]:
+    """Real paths of the C toolchain when this worker may not run it (the guard names them)."""
+    return frozenset() if compiler or _plan is None else frozenset(_plan["compilers"])
+
+
+def program_dirs(compiler: bool = True) -> tuple[str, ...]:
+    """Directories of compiler internals a worker may execute from (none without ``compiler``)."""
+    return tuple(_plan["exec_dirs"]) if _plan and compiler else ()
 
 
 # -- in the worker, after the fork and before the learner's import ------------------------------
@@ -388,9 +403,10 @@ def _landlock(config: dict, scratch: str) -> None:
                 rules.allow_path(path, read_dir_rights if is_dir else read_file_rights)
             except FileNotFoundError:  # removed since the plan was made: nothing to grant
                 pass
-        for path in _plan["programs"] + _plan["interpreters"]:
+        compiler = config.get("compiler", True)
+        for path in sorted(allowed_programs(compiler)) + _plan["interpreters"]:
             allow(path, run, run)
-        for path in _plan["exec_dirs"]:
+        for path in program_dirs(compiler):
             allow(path, read_dir | AccessFS.EXECUTE, run)
         for path in (config.get("workspace"), os.path.dirname(config.get("module_path") or "")):
             if path:

@@ -256,8 +256,10 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
             return 71
         from grader.runner import guard
 
-        guard.allowed_programs = sandbox.allowed_programs()
-        guard.allowed_program_dirs = sandbox.program_dirs()
+        compiler = config.get("compiler", True)
+        guard.allowed_programs = sandbox.allowed_programs(compiler)
+        guard.allowed_program_dirs = sandbox.program_dirs(compiler)
+        guard.refused_compilers = sandbox.refused_compilers(compiler)
     elif not path_of_learner:
         sandbox.undumpable()  # a baseline worker: the grader's own, like the fork server
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
@@ -272,6 +274,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
         banned = BannedOps(**config.get("banned", {}))
         if banned:  # the learner's worker only: the trusted baseline (no module_path) computes freely
             intercept.install(banned, config.get("device", "cpu"))
+        import_guard = None
         try:
             import_guard = Guard(banned)
             with import_guard:
@@ -282,6 +285,9 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
         except BaseException as exc:
             hello = _describe_exception(exc, workspace)
             hello["phase"] = "import"
+            seen = import_guard.findings.tamper if import_guard is not None else []
+            if seen and hello.get("status") == "raised":  # often the cause: say it with the error
+                hello["message"] = f"{hello.get('message', '')} (the grader saw: {seen[0]})"
     else:
         hello = {"status": "ready"}
     channel.send(plain.encode(hello))

@@ -1,6 +1,7 @@
-# expected: failed
-# failing: worked example; cross_correlate2d; conv2d stride and padding; dilation and groups
-# Ban bypass (open on 2026-11-30): at import, gcc (which the sandbox lets the worker execute)
+# expected: error
+# message: C compiler
+# options: sandbox
+# Ban bypass (found open on 2026-11-30, closed the same day: a problem with bans refuses the C compiler): at import, gcc (which the sandbox lets the worker execute)
 # builds a tiny CPython extension that calls libtorch's exported CPU kernel
 # at::native::slow_conv2d_forward_out_cpu directly, by its mangled name, with tensors passed as
 # their TensorImpl addresses (Tensor._cdata). A direct C++ call never enters the dispatcher, so

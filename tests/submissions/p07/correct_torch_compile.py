@@ -1,7 +1,8 @@
 # expected: passed
-# The reference's conv2d_fast under the learner's own torch.compile: inductor starts the C
-# compiler (on the sandbox's execute allowlist) and writes its cache into the worker's scratch
-# directory (TORCHINDUCTOR_CACHE_DIR); it compiles in the worker itself (no pool of Pythons).
+# The reference's conv2d_fast under the learner's own torch.compile, with a backend that needs no
+# C compiler (aot_eager: Dynamo's graph capture and AOTAutograd, kernels from eager PyTorch). p07
+# forbids library convolutions, so its worker may not run the C compiler that inductor's default
+# backend would build kernels with.
 """p07 - Making convolution fast.
 
 Interview question 7: "How do you make convolution efficient?"
@@ -95,4 +96,4 @@ def conv2d_fast(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
 
 
 _eager_conv2d_fast = conv2d_fast
-conv2d_fast = torch.compile(_eager_conv2d_fast, dynamic=True)
+conv2d_fast = torch.compile(_eager_conv2d_fast, dynamic=True, backend="aot_eager")

@@ -1,8 +1,9 @@
-# expected: failed
-# failing: stride and padding; dilation and groups; speed on CPU vs F.conv2d
+# expected: error
+# message: C compiler
+# options: sandbox
 # p07 form of tests/submissions/p01/hostile_native_kernel_extension.py: graded 9/9 with the speed
 # check (libtorch's im2col+GEMM kernel, called around the dispatcher), seed 5, 2026-11-30.
-# Ban bypass (open on 2026-11-30): at import, gcc (which the sandbox lets the worker execute)
+# Ban bypass (found open on 2026-11-30, closed the same day: a problem with bans refuses the C compiler): at import, gcc (which the sandbox lets the worker execute)
 # builds a tiny CPython extension that calls libtorch's exported CPU kernel
 # at::native::slow_conv2d_forward_out_cpu directly, by its mangled name, with tensors passed as
 # their TensorImpl addresses (Tensor._cdata). A direct C++ call never enters the dispatcher, so
