@@ -37,15 +37,9 @@ class CheckEntry:
     needs_cuda: bool = False
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    name: str
-    title: str
-    question: int
-    checks: tuple[CheckEntry, ...]
-    stub_sha256: str  # of the stub's bytes as shipped
-    stub_git_blob: str  # ``git hash-object`` of the same bytes: found in a checkout's object store
+class ProblemNames:
+    """What a problem's id, name and checks give: shared by ``Entry`` here and
+    ``grader.spec.ProblemSpec`` (which imports torch; this module must not)."""
 
     @property
     def module_name(self) -> str:
@@ -58,6 +52,18 @@ class Entry:
     @property
     def max_score(self) -> int:
         return sum(c.points for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Entry(ProblemNames):
+    id: str
+    name: str
+    title: str
+    question: int
+    checks: tuple[CheckEntry, ...]
+    stub_sha256: str  # of the stub's bytes as shipped
+    stub_git_blob: str  # ``git hash-object`` of the same bytes: found in a checkout's object store
+
 
 
 def sha256_bytes(data: bytes) -> str:

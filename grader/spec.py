@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from grader.catalog import ProblemNames
 from grader.runner.guard import BannedOps
 
 
@@ -25,7 +26,7 @@ class Check:
 
 
 @dataclass(frozen=True)
-class ProblemSpec:
+class ProblemSpec(ProblemNames):
     """A problem, as the registry holds it. After changing ``checks`` or a stub, regenerate
     ``grader/catalog.json`` (``python3 scripts/stub_catalog.py``)."""
 
@@ -48,15 +49,3 @@ class ProblemSpec:
     # {"triton": "pip install 'triton>=3.0'"}. Where one is missing the problem is `skipped`
     # with that line (not an error, not a failure).
     requires: dict = field(default_factory=dict)
-
-    @property
-    def module_name(self) -> str:
-        return f"{self.id}_{self.name}"
-
-    @property
-    def filename(self) -> str:
-        return f"{self.module_name}.py"
-
-    @property
-    def max_score(self) -> int:
-        return sum(c.points for c in self.checks)

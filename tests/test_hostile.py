@@ -213,3 +213,27 @@ def test_the_baseline_worker_is_not_intercepted(server):
         assert type(went["sample"]) is torch.Tensor and went["sample"].shape == (2,)
     finally:
         ctx.finish()
+
+
+def test_learner_code_sees_no_secret_of_the_grader_environment(tmp_path, monkeypatch, server):
+    """Only an allowlist of the grader's environment reaches workers (red-team pass: any CI secret
+    under an unlisted name used to reach learner code, which printed it into the report)."""
+    from grader import grading, registry
+    from grader.runner import limits, session
+    from grader.runner.session import ForkServer
+
+    assert "RT_SECRET_TOKEN" not in session.worker_environment({"RT_SECRET_TOKEN": "x", "PATH": "/bin"})
+    monkeypatch.setenv("RT_SECRET_TOKEN", "hunter2")
+    monkeypatch.setenv("CONVKATA_SEED", "31337")
+    spec = registry.find("p01")
+    (tmp_path / spec.filename).write_text(
+        "import os\nraise RuntimeError('seen: ' + os.environ.get('RT_SECRET_TOKEN', 'absent') + ' '"
+        " + os.environ.get('CONVKATA_SEED', 'no-seed'))\n")
+    own = ForkServer()  # started now, with the variables set (the session's server predates them)
+    try:
+        result = grading.grade_problem(spec, tmp_path, grading.Options(seed=1, speed=False), own)
+    finally:
+        own.close()
+        limits.kill_descendants(os.getpid(), keep=server.process.pid)
+    assert result.status == "error" and "seen: absent no-seed" in result.message, result.message
+    assert "hunter2" not in result.message and "31337" not in result.message

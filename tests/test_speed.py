@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from conftest import ROOT, TEST_SEED
 from grader import grading, registry
 from grader.checks import cuda_errors
-from grader.checks.timing import cputime
+from grader.runner import cputime
 from grader.checks.timing import measure as timing
 from grader.checks.timing import stats
 from grader.checks.verdict import Fail

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from grader.checks.cases import randint, random_tensor
 from grader.checks.compare import compare
 from grader.checks.verdict import Fail, passed
-from grader.checks.threads import one_thread
+from grader.probes.threads import one_thread
 from grader.probes import p02_simple_cnn as probes
 from grader.spec import Check, ProblemSpec
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from grader.checks.cases import int_advice, randint, shown_value
 from grader.checks.verdict import Fail, LearnerRaised, passed
-from grader.checks.threads import one_thread
+from grader.probes.threads import one_thread
 from grader.spec import Check, ProblemSpec
 
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import secrets
 import select
 import signal
@@ -22,9 +23,21 @@ from grader.runner import limits, sandbox
 from grader.runner.channel import Channel, ChannelClosed, ChannelTimeout, FrameTooLarge
 
 OUTPUT_CAP = 64 * 1024  # bytes of learner output kept (head and tail)
-_CI_SECRETS = ("GITHUB_TOKEN", "GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE",
-               "GITHUB_STEP_SUMMARY", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-               "ACTIONS_ID_TOKEN_REQUEST_URL", "CONVKATA_SEED")
+# What of the grader's environment reaches the fork server and so every worker: an allowlist, so
+# that a CI secret under any name (a cloud key, a Gradescope token) never reaches learner code,
+# which could print it into a report (red-team pass, 2026-11-30). Locale, paths, the Python and
+# library settings the learner's torch/Triton honour, and the grader's own switches.
+_ENV_KEEP = re.compile(r"(PATH|HOME|USER|LOGNAME|SHELL|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|"
+                       r"VIRTUAL_ENV|LD_LIBRARY_PATH|PYTHON(PATH|HOME|HASHSEED|UNBUFFERED|WARNINGS|IOENCODING)|"
+                       r"(CUDA|NVIDIA|TORCH|TORCHINDUCTOR|TRITON|OMP|MKL|KMP|OPENBLAS|XDG|PYENV)_[A-Z0-9_]+|"
+                       r"CONVKATA_[A-Z0-9_]+)")
+_ENV_DROP = frozenset({"CONVKATA_SEED"})  # the seed travels over the channel, never in a worker
+
+
+def worker_environment(parent: dict) -> dict:
+    """The environment the fork server (and so every worker) starts with: ``parent`` filtered to
+    ``_ENV_KEEP``, less ``_ENV_DROP``."""
+    return {k: v for k, v in parent.items() if _ENV_KEEP.fullmatch(k) and k not in _ENV_DROP}
 
 
 class WorkerGone(Exception):
@@ -101,10 +114,7 @@ class ForkServer:
     def _start(self):
         self.token = secrets.token_hex(8)
         parent_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ, **{limits.TOKEN_ENV: self.token})
-        env.pop("PYTHONSTARTUP", None)
-        for name in _CI_SECRETS:  # learner code gets no CI credentials or workflow-command files
-            env.pop(name, None)
+        env = dict(worker_environment(os.environ), **{limits.TOKEN_ENV: self.token})
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         self.process = subprocess.Popen(

@@ -48,7 +48,8 @@ import torch
 
 from grader.checks import cuda_errors
 from grader.checks.compare import Tolerance, compare
-from grader.checks.timing import cputime, stats
+from grader.checks.timing import stats
+from grader.runner import cputime
 from grader.checks.verdict import Fail, LearnerRaised, Verdict
 from grader.probes import timing as probes
 from grader.runner.guard import NO_BANS

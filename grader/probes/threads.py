@@ -1,4 +1,5 @@
-"""Thread count for many tiny torch ops (grader oracles, small probes)."""
+"""Thread count for many tiny torch ops: the parent's float64 oracles and the worker's small probes
+both use it (it lives in grader.probes because a probe may import nothing of the parent's side)."""
 
 from __future__ import annotations
 
