@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import subprocess
 import sys
 import zipfile
@@ -138,11 +140,20 @@ def _ordinary_user_can_run_the_grader() -> str:
     """Why an unprivileged user cannot run this interpreter with torch here ('' when it can)."""
     if os.geteuid() != 0:
         return "the tests do not run as root, so they cannot switch to another user"
-    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                            "-c", "import torch, click, rich"], capture_output=True, text=True,
-                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    # As the bundle's wrapper runs it: through `env`, from a directory of that user's own. (A
+    # venv's python is a link into the base interpreter, which may sit under /root: then this
+    # fails where a direct exec of the link seemed to work.)
+    work = tempfile.mkdtemp(prefix="convkata-probe-")
+    try:
+        os.chown(work, 65534, 65534)
+        probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
+                                f"HOME={work}", sys.executable, "-c", "import torch, click, rich, grader"],
+                               capture_output=True, text=True, cwd=work, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if probe.returncode != 0:
-        return f"uid 65534 cannot import torch from {sys.executable} (e.g. it lives under /root)"
+        return (f"uid 65534 cannot run {sys.executable} with torch as the wrapper does (e.g. it lives "
+                f"under /root): {probe.stderr.strip()[-200:]}")
     try:
         os.stat(ROOT)
     except OSError as exc:

@@ -37,8 +37,9 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0
     Case 0 sets every feature at its most telling (``CASE0``: groups 2 with two channels per
     group, non-square input and kernel, pairs with different values, bias), so whatever the seed
     a submission that gets any feature wrong fails; case 1 uses every default; case 2 is a 1x1
-    kernel, with stride (2, 1) in 'stride_padding' and with groups 2 and padding in
-    'dilation_groups'; later cases are freely random. Even-indexed cases are float32, odd ones float64.
+    kernel, with stride (2, 1) in 'stride_padding' and with groups 2 (three channels per group,
+    batch 3) and padding in 'dilation_groups'; case 3 of 'stride_padding' is a 1x1 kernel with
+    stride 2; later cases are freely random. Even-indexed cases are float32, odd ones float64.
     """
     dtype = torch.float32 if index % 2 == 0 else torch.float64
     groups = 1
@@ -70,18 +71,23 @@ def make_case(gen: torch.Generator, family: str, max_hw: int = 9, index: int = 0
     elif index == 2 and family == "stride_padding":
         # a 1x1 kernel with a stride pair: a 1x1 fast path taken whenever one stride is 1 shows
         stride, padding, dilation, (kh, kw) = (2, 1), 1, (2, 1), (1, 1)
+    elif index == 3 and family == "stride_padding":
+        # a 1x1 kernel with equal strides (2, 2): a fast path taken for sh == sw whatever they are
+        stride, padding, dilation, (kh, kw) = 2, 0, 1, (1, 1)
     elif index == 2 and family == "dilation_groups":
-        # a 1x1 stride-1 kernel with groups 2 (two channels per group) and padding: the case a
-        # 1x1 fast path (a plain reshape of x, no im2col) must get right
+        # a 1x1 stride-1 kernel with groups 2 (three input channels per group: not the group
+        # count) over a batch of 2, and padding: the case a 1x1 fast path (a plain reshape of x,
+        # no im2col) must get right; batch, groups and channels-per-group all differ, so a reshape
+        # that swaps any two of them shows (mutation audit survivors, p07)
         stride, padding, dilation, (kh, kw) = 1, (2, 1), 1, (1, 1)
-        groups, c_in, c_out = 2, 4, 4
+        groups, c_in, c_out = 2, 6, 4
     dh, dw = pair(dilation)
     # At least one full (dilated) window; a large dilated kernel may need more than max_hw.
     h = randint(gen, dh * (kh - 1) + 1, max(dh * (kh - 1) + 1, max_hw))
     w = randint(gen, dw * (kw - 1) + 1, max(dw * (kw - 1) + 1, max_hw))
     if index == 0 and h == w:  # a non-square input, so swapped H and W show
         w += 1
-    n = randint(gen, 1, 2)
+    n = 3 if index == 2 and family == "dilation_groups" else randint(gen, 1, 2)
     x = random_tensor(gen, (n, c_in, h, w), dtype)
     weight = random_tensor(gen, (c_out, c_in // groups, kh, kw), dtype)
     with_bias = index == 0 or (index > 1 and randint(gen, 0, 2))

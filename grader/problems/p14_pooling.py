@@ -95,9 +95,10 @@ def make_case(gen: torch.Generator, kind: str, index: int) -> tuple[dict, bool]:
     n, c = randint(gen, 1, 2), randint(gen, 1, 3)
     h = w = None
     pinned = {
-        # rows and columns left over after the last window, so the padded plane is not just
-        # the windows' span
-        ("max", 0): dict(kernel=(3, 2), stride=None, padding=(1, 1), h=8, w=9, negative=True),
+        # rows and columns left over after the last window, more than the padding on each (two
+        # rows, three columns), so the padded plane is not just the windows' span and a padded
+        # size computed with "- 2 * padding" shows in either dimension (mutation audit survivor)
+        ("max", 0): dict(kernel=(3, 4), stride=None, padding=(1, 1), h=9, w=13, negative=True),
         # every option at its default, left out of the call: a wrong default fails
         ("max", 1): dict(kernel=(2, 3), stride=None, padding=0, h=7, w=8),
         ("ceil", 0): dict(kernel=2, stride=2, padding=1, h=5, w=6),  # the dropped-last-window rule
