@@ -244,7 +244,8 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     # Set before the learner's import: e.g. TRITON_INTERPRET is read when a kernel is decorated.
     os.environ.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
     _forget_modules(config.get("reimport") or ())
-    if path_of_learner := config.get("module_path"):
+    path = config.get("module_path")  # None: the trusted baseline worker
+    if path:
         _forget_grader_modules()
     if config.get("sandbox"):
         try:
@@ -260,7 +261,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
         guard.allowed_programs = sandbox.allowed_programs(compiler)
         guard.allowed_program_dirs = sandbox.program_dirs(compiler)
         guard.refused_compilers = sandbox.refused_compilers(compiler)
-    elif not path_of_learner:
+    elif not path:
         sandbox.undumpable()  # a baseline worker: the grader's own, like the fork server
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)
     os.set_inheritable(sock_fd, False)  # a program the learner execs does not get the socket
@@ -268,15 +269,13 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
     workspace = os.path.abspath(config.get("workspace") or "/nonexistent")
     module = None
     import_findings = None
-    path = config.get("module_path")
     if path:
         sys.path.insert(0, os.path.dirname(path))
         banned = BannedOps(**config.get("banned", {}))
         if banned:  # the learner's worker only: the trusted baseline (no module_path) computes freely
             intercept.install(banned, config.get("device", "cpu"))
-        import_guard = None
+        import_guard = Guard(banned)
         try:
-            import_guard = Guard(banned)
             with import_guard:
                 module = _import_learner(path)
             import_findings = import_guard.findings
@@ -285,7 +284,7 @@ def main(sock_fd: int, out_fd: int, config: dict) -> int:
         except BaseException as exc:
             hello = _describe_exception(exc, workspace)
             hello["phase"] = "import"
-            seen = import_guard.findings.tamper if import_guard is not None else []
+            seen = import_guard.findings.tamper
             if seen and hello.get("status") == "raised":  # often the cause: say it with the error
                 hello["message"] = f"{hello.get('message', '')} (the grader saw: {seen[0]})"
     else:
